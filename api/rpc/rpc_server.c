@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: Apache-2.0
+// rpc_server.c: REP socket, one nng context per worker, dispatch by method.
+//
+// Each worker is a small state machine on its context: receive, decode,
+// hand the call to a handler, send the answer, receive again. A call has up
+// to three holders (the handler, the deadline timer, the send) and the
+// worker takes its next request only when all three have let go, so a late
+// handler never writes into a reused call.
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "prealloc/log.h"
+#include "rpc_envelope.h"
+#include "rpc_server.h"
+#include "rpc_tls.h"
+
+#define SERVER_MAX_METHODS 32
+#define SERVER_MAX_LISTENERS 8
+// The transport accepts this many times the cap, so that a request a little
+// over the cap gets a RESOURCE_EXHAUSTED answer; far larger ones drop the
+// connection without nng buffering them whole.
+#define SERVER_TRANSPORT_SLACK 4
+
+typedef struct server_method {
+	char                              full_name[160];
+	const ProtobufCMessageDescriptor *input;
+	rpc_handler_fn                    fn;
+	void                             *arg;
+} server_method;
+
+typedef enum {
+	WORKER_IDLE, // not receiving: before start, or stopped
+	WORKER_RECV, // waiting for a request
+	WORKER_BUSY, // a call is open
+} worker_state;
+
+struct rpc_call {
+	struct server_worker *w;
+	const server_method  *method;
+	rpc_request_pb       *env;
+	ProtobufCMessage     *req;
+	uint64_t              start_ns;
+	uint64_t              deadline_ns; // 0: none
+};
+
+typedef struct server_worker {
+	rpc_server     *srv;
+	nng_ctx         ctx;
+	nng_aio        *aio;   // receives requests and sends answers
+	nng_aio        *timer; // the call's deadline
+	pthread_mutex_t mtx;
+	worker_state    state;
+	int             holders; // of the open call: handler, timer, send
+	bool            answered;
+	rpc_call        call;
+} server_worker;
+
+struct rpc_server {
+	nng_socket      sock;
+	rpc_server_opts opts;
+	server_method   methods[SERVER_MAX_METHODS];
+	unsigned        nmethods;
+	nng_listener    listeners[SERVER_MAX_LISTENERS];
+	char            urls[SERVER_MAX_LISTENERS][256];
+	nng_tls_config *tls;
+	unsigned        nlisteners;
+	server_worker  *workers;
+	pthread_mutex_t mtx; // guards stopping and the idle count
+	unsigned        idle;
+	bool            stopping;
+	bool            started;
+};
+
+static uint64_t
+server_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static void worker_recv_done(void *arg);
+static void worker_timer_done(void *arg);
+
+int
+rpc_server_new(rpc_server **out, const rpc_server_opts *opts, pa_err *err)
+{
+	rpc_server_opts defaults = RPC_SERVER_OPTS_INIT;
+	rpc_server     *s        = NULL;
+	int             nrv;
+
+	if (opts == NULL)
+		opts = &defaults;
+	if (opts->workers == 0 || opts->max_msg == 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "a server needs at least one worker and a message cap");
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
+	s->opts = *opts;
+	pthread_mutex_init(&s->mtx, NULL);
+	if ((nrv = nng_rep0_open(&s->sock)) != 0) {
+		free(s);
+		return pa_err_set(err, PA_INTERNAL, "open REP socket: %s",
+		    nng_strerror(nrv));
+	}
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ,
+	    opts->max_msg * SERVER_TRANSPORT_SLACK);
+	*out = s;
+	return PA_OK;
+}
+
+int
+rpc_server_bind(rpc_server *s, const ProtobufCServiceDescriptor *service,
+    const char *method, rpc_handler_fn fn, void *arg, pa_err *err)
+{
+	const ProtobufCMethodDescriptor *md;
+	server_method                   *m;
+
+	md = protobuf_c_service_descriptor_get_method_by_name(service, method);
+	if (md == NULL)
+		return pa_err_set(err, PA_NOT_FOUND, "%s has no method %s",
+		    service->name, method);
+	if (s->nmethods == SERVER_MAX_METHODS)
+		return pa_err_set(err, PA_RESOURCE_EXHAUSTED,
+		    "more than %d methods", SERVER_MAX_METHODS);
+	m = &s->methods[s->nmethods];
+	snprintf(m->full_name, sizeof(m->full_name), "/%s/%s", service->name,
+	    md->name);
+	for (unsigned i = 0; i < s->nmethods; i++)
+		if (strcmp(s->methods[i].full_name, m->full_name) == 0)
+			return pa_err_set(err, PA_ALREADY_EXISTS,
+			    "%s is bound twice", m->full_name);
+	m->input = md->input;
+	m->fn    = fn;
+	m->arg   = arg;
+	s->nmethods++;
+	return PA_OK;
+}
+
+static int
+server_listener_tls(rpc_server *s, nng_listener l, pa_err *err)
+{
+	int rc;
+
+	if (s->tls == NULL &&
+	    (rc = rpc_tls_server_config(&s->tls, &s->opts.tls, err)) != PA_OK)
+		return rc;
+	if (nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, s->tls) != 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "cannot set TLS on the listener");
+	return PA_OK;
+}
+
+int
+rpc_server_listen(rpc_server *s, const char *url, pa_err *err)
+{
+	nng_listener l;
+	int          nrv, rc = PA_OK;
+
+	if (s->nlisteners == SERVER_MAX_LISTENERS)
+		return pa_err_set(err, PA_RESOURCE_EXHAUSTED,
+		    "more than %d listen URLs", SERVER_MAX_LISTENERS);
+	if ((nrv = nng_listener_create(&l, s->sock, url)) != 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT, "listen URL %s: %s",
+		    url, nng_strerror(nrv));
+	if (rpc_tls_url(url))
+		rc = server_listener_tls(s, l, err);
+	if (rc == PA_OK && s->opts.ipc_mode != 0 &&
+	    strncmp(url, "ipc://", 6) == 0 &&
+	    (nrv = nng_listener_set_int(
+		 l, NNG_OPT_IPC_PERMISSIONS, s->opts.ipc_mode)) != 0)
+		rc = pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "ipc permissions on %s: %s", url, nng_strerror(nrv));
+	if (rc == PA_OK && (nrv = nng_listener_start(l, 0)) != 0)
+		rc = pa_err_set(err, PA_UNAVAILABLE, "listen on %s: %s", url,
+		    nng_strerror(nrv));
+	if (rc != PA_OK) {
+		nng_listener_close(l);
+		return rc;
+	}
+	snprintf(s->urls[s->nlisteners], sizeof(s->urls[0]), "%s", url);
+	s->listeners[s->nlisteners++] = l;
+	return PA_OK;
+}
+
+int
+rpc_server_url(
+    char *buf, size_t size, rpc_server *s, unsigned index, pa_err *err)
+{
+	nng_sockaddr sa;
+	const char  *scheme;
+	char         host[INET6_ADDRSTRLEN];
+
+	if (index >= s->nlisteners)
+		return pa_err_set(err, PA_NOT_FOUND, "no listener %u", index);
+	if (nng_listener_get_addr(s->listeners[index], NNG_OPT_LOCADDR, &sa))
+		return pa_err_set(err, PA_NOT_FOUND, "listener %u has no address",
+		    index);
+	scheme = rpc_tls_url(s->urls[index]) ? "tls+tcp" : "tcp";
+	switch (sa.s_family) {
+	case NNG_AF_INET:
+		inet_ntop(AF_INET, &sa.s_in.sa_addr, host, sizeof(host));
+		snprintf(buf, size, "%s://%s:%u", scheme, host,
+		    ntohs(sa.s_in.sa_port));
+		break;
+	case NNG_AF_INET6:
+		inet_ntop(AF_INET6, sa.s_in6.sa_addr, host, sizeof(host));
+		snprintf(buf, size, "%s://[%s]:%u", scheme, host,
+		    ntohs(sa.s_in6.sa_port));
+		break;
+	default:
+		snprintf(buf, size, "%s", s->urls[index]);
+	}
+	return PA_OK;
+}
+
+static const server_method *
+server_lookup(const rpc_server *s, const char *full_name)
+{
+	for (unsigned i = 0; i < s->nmethods; i++)
+		if (strcmp(s->methods[i].full_name, full_name) == 0)
+			return &s->methods[i];
+	return NULL;
+}
+
+// Receive the next request, or go idle when the server is stopping.
+static void
+worker_next(server_worker *w)
+{
+	rpc_server *s = w->srv;
+	bool        stop;
+
+	pthread_mutex_lock(&s->mtx);
+	stop = s->stopping;
+	if (stop)
+		s->idle++;
+	pthread_mutex_unlock(&s->mtx);
+	pthread_mutex_lock(&w->mtx);
+	w->state = stop ? WORKER_IDLE : WORKER_RECV;
+	pthread_mutex_unlock(&w->mtx);
+	if (!stop)
+		nng_ctx_recv(w->ctx, w->aio);
+}
+
+// One holder of the open call lets go; the last one recycles the worker.
+static void
+worker_release(server_worker *w)
+{
+	bool last;
+
+	pthread_mutex_lock(&w->mtx);
+	last = --w->holders == 0;
+	pthread_mutex_unlock(&w->mtx);
+	if (!last)
+		return;
+	rpc_envelope_free(w->call.req);
+	rpc_envelope_free(w->call.env);
+	w->call.req = NULL;
+	w->call.env = NULL;
+	worker_next(w);
+}
+
+// Send the call's one answer. Returns false when it was already answered.
+static bool
+worker_answer(server_worker *w, int code, const char *text,
+    const ProtobufCMessage *payload)
+{
+	rpc_call   *c  = &w->call;
+	rpc_server *s  = w->srv;
+	uint64_t    id = c->env != NULL ? c->env->request_id : 0;
+	nng_msg    *msg;
+	pa_err      err;
+
+	pthread_mutex_lock(&w->mtx);
+	if (w->answered) {
+		pthread_mutex_unlock(&w->mtx);
+		return false;
+	}
+	w->answered = true;
+	w->holders++; // the send
+	pthread_mutex_unlock(&w->mtx);
+
+	if (rpc_envelope_pack_response(&msg, code, text, id, payload, &err) !=
+	    PA_OK) {
+		code = err.code;
+		if (rpc_envelope_pack_response(
+			&msg, code, err.msg, id, NULL, NULL) != PA_OK) {
+			worker_release(w); // nothing can be sent at all
+			return true;
+		}
+	}
+	if (s->opts.observe != NULL)
+		s->opts.observe(s->opts.observe_arg,
+		    c->method != NULL ? c->method->full_name : "unknown", code,
+		    server_now_ns() - c->start_ns);
+	if (c->deadline_ns != 0)
+		nng_aio_cancel(w->timer); // the answer beat the deadline
+	nng_aio_set_msg(w->aio, msg);
+	nng_ctx_send(w->ctx, w->aio);
+	return true;
+}
+
+// Answer a request that never reached a handler.
+static void
+worker_reject(server_worker *w, int code, const char *text)
+{
+	char qt[300];
+
+	pa_log(PA_LOG_WARN, "rpc.request_rejected", "code=%s msg=%s",
+	    pa_status_name(code), pa_log_quote(qt, sizeof(qt), text));
+	worker_answer(w, code, text, NULL);
+}
+
+// Decode the envelope and the payload; on failure answer and return false.
+static bool
+worker_decode(server_worker *w, nng_msg *msg)
+{
+	rpc_call   *c   = &w->call;
+	rpc_server *s   = w->srv;
+	size_t      len = nng_msg_len(msg);
+	char        text[512];
+	pa_err      err;
+
+	if (len > s->opts.max_msg) {
+		snprintf(text, sizeof(text),
+		    "request of %zu bytes exceeds the %zu-byte limit", len,
+		    s->opts.max_msg);
+		worker_reject(w, PA_RESOURCE_EXHAUSTED, text);
+		return false;
+	}
+	if (rpc_envelope_unpack_request(&c->env, nng_msg_body(msg), len, &err)) {
+		worker_reject(w, PA_INVALID_ARGUMENT, err.msg);
+		return false;
+	}
+	if (c->env->method[0] == '\0') {
+		worker_reject(w, PA_INVALID_ARGUMENT, "request names no method");
+		return false;
+	}
+	if ((c->method = server_lookup(s, c->env->method)) == NULL) {
+		snprintf(text, sizeof(text), "unknown method %.200s",
+		    c->env->method);
+		worker_reject(w, PA_UNIMPLEMENTED, text);
+		return false;
+	}
+	if (rpc_envelope_unpack_payload(
+		&c->req, c->method->input, &c->env->payload, &err) != PA_OK) {
+		snprintf(text, sizeof(text), "%s: %s", c->method->full_name,
+		    err.msg);
+		worker_reject(w, PA_INVALID_ARGUMENT, text);
+		return false;
+	}
+	return true;
+}
+
+static void
+worker_dispatch(server_worker *w, nng_msg *msg)
+{
+	rpc_call *c = &w->call;
+	bool      ok;
+
+	pthread_mutex_lock(&w->mtx);
+	w->state    = WORKER_BUSY;
+	w->answered = false;
+	w->holders  = 1; // the dispatch itself, then the handler
+	pthread_mutex_unlock(&w->mtx);
+	c->method      = NULL;
+	c->start_ns    = server_now_ns();
+	c->deadline_ns = 0;
+	ok             = worker_decode(w, msg);
+	nng_msg_free(msg);
+	if (!ok) {
+		worker_release(w);
+		return;
+	}
+	if (c->env->deadline_ms > 0) {
+		c->deadline_ns =
+		    c->start_ns + (uint64_t) c->env->deadline_ms * 1000000ULL;
+		pthread_mutex_lock(&w->mtx);
+		w->holders++; // the timer
+		pthread_mutex_unlock(&w->mtx);
+		nng_sleep_aio((nng_duration) c->env->deadline_ms, w->timer);
+	}
+	c->method->fn(c, c->req, c->method->arg); // holds until it answers
+}
+
+static void
+worker_recv_done(void *arg)
+{
+	server_worker *w = arg;
+	int            rv;
+
+	pthread_mutex_lock(&w->mtx);
+	if (w->state == WORKER_BUSY) { // a send finished
+		pthread_mutex_unlock(&w->mtx);
+		if (nng_aio_result(w->aio) != 0)
+			nng_msg_free(nng_aio_get_msg(w->aio));
+		worker_release(w);
+		return;
+	}
+	pthread_mutex_unlock(&w->mtx);
+	if ((rv = nng_aio_result(w->aio)) != 0) {
+		if (rv == NNG_ECLOSED) {
+			pthread_mutex_lock(&w->mtx);
+			w->state = WORKER_IDLE;
+			pthread_mutex_unlock(&w->mtx);
+			return;
+		}
+		worker_next(w); // cancelled by stop, or a transient failure
+		return;
+	}
+	worker_dispatch(w, nng_aio_get_msg(w->aio));
+}
+
+static void
+worker_timer_done(void *arg)
+{
+	server_worker *w = arg;
+	char           text[80];
+
+	if (nng_aio_result(w->timer) == 0) {
+		snprintf(text, sizeof(text), "deadline of %u ms exceeded",
+		    w->call.env->deadline_ms);
+		worker_answer(w, PA_DEADLINE_EXCEEDED, text, NULL);
+	}
+	worker_release(w);
+}
+
+static int
+worker_init(server_worker *w, rpc_server *s, pa_err *err)
+{
+	int nrv;
+
+	w->srv    = s;
+	w->state  = WORKER_IDLE;
+	w->call.w = w;
+	pthread_mutex_init(&w->mtx, NULL);
+	if ((nrv = nng_ctx_open(&w->ctx, s->sock)) != 0 ||
+	    (nrv = nng_aio_alloc(&w->aio, worker_recv_done, w)) != 0 ||
+	    (nrv = nng_aio_alloc(&w->timer, worker_timer_done, w)) != 0)
+		return pa_err_set(err, PA_INTERNAL, "server context: %s",
+		    nng_strerror(nrv));
+	return PA_OK;
+}
+
+int
+rpc_server_start(rpc_server *s, pa_err *err)
+{
+	int rc;
+
+	if (s->started)
+		return PA_OK;
+	if ((s->workers = calloc(s->opts.workers, sizeof(*s->workers))) == NULL)
+		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
+	for (unsigned i = 0; i < s->opts.workers; i++)
+		if ((rc = worker_init(&s->workers[i], s, err)) != PA_OK)
+			return rc;
+	s->started = true;
+	for (unsigned i = 0; i < s->opts.workers; i++)
+		worker_next(&s->workers[i]);
+	return PA_OK;
+}
+
+// Cancel every worker that waits for a request; their callbacks go idle.
+static void
+server_cancel_receivers(rpc_server *s)
+{
+	for (unsigned i = 0; i < s->opts.workers; i++) {
+		server_worker *w = &s->workers[i];
+		bool           receiving;
+
+		pthread_mutex_lock(&w->mtx);
+		receiving = w->state == WORKER_RECV;
+		pthread_mutex_unlock(&w->mtx);
+		if (receiving)
+			nng_aio_cancel(w->aio);
+	}
+}
+
+int
+rpc_server_stop(rpc_server *s, uint32_t drain_ms)
+{
+	uint64_t until = server_now_ns() + (uint64_t) drain_ms * 1000000ULL;
+	bool     drained;
+
+	pthread_mutex_lock(&s->mtx);
+	s->stopping = true;
+	pthread_mutex_unlock(&s->mtx);
+	if (!s->started)
+		return PA_OK;
+	// A worker finishing a call while the flag flips may start one more
+	// receive after a cancel pass, so cancel again until all are idle.
+	for (;;) {
+		server_cancel_receivers(s);
+		pthread_mutex_lock(&s->mtx);
+		drained = s->idle >= s->opts.workers;
+		pthread_mutex_unlock(&s->mtx);
+		if (drained || server_now_ns() >= until)
+			break;
+		nng_msleep(5);
+	}
+	return drained ? PA_OK : PA_DEADLINE_EXCEEDED;
+}
+
+void
+rpc_server_free(rpc_server *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mtx);
+	s->stopping = true;
+	pthread_mutex_unlock(&s->mtx);
+	nng_close(s->sock); // fails every pending operation
+	for (unsigned i = 0; s->workers != NULL && i < s->opts.workers; i++) {
+		server_worker *w = &s->workers[i];
+
+		nng_aio_stop(w->timer); // waits for its callback
+		nng_aio_stop(w->aio);
+		nng_aio_free(w->timer);
+		nng_aio_free(w->aio);
+		rpc_envelope_free(w->call.req);
+		rpc_envelope_free(w->call.env);
+		pthread_mutex_destroy(&w->mtx);
+	}
+	if (s->tls != NULL)
+		nng_tls_config_free(s->tls);
+	free(s->workers);
+	pthread_mutex_destroy(&s->mtx);
+	free(s);
+}
+
+int
+rpc_call_reply(rpc_call *call, const ProtobufCMessage *resp)
+{
+	server_worker *w  = call->w;
+	bool           ok = worker_answer(w, PA_OK, NULL, resp);
+
+	worker_release(w);
+	return ok ? PA_OK : PA_DEADLINE_EXCEEDED;
+}
+
+int
+rpc_call_fail(rpc_call *call, int code, const char *fmt, ...)
+{
+	server_worker *w = call->w;
+	char           text[PA_ERR_MSG_SIZE];
+	va_list        ap;
+	bool           ok;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ok = worker_answer(w, code, text, NULL);
+	worker_release(w);
+	return ok ? PA_OK : PA_DEADLINE_EXCEEDED;
+}
+
+int
+rpc_call_fail_err(rpc_call *call, const pa_err *err)
+{
+	return rpc_call_fail(call, err->code, "%s", err->msg);
+}
+
+const char *
+rpc_call_method(const rpc_call *call)
+{
+	return call->method->full_name;
+}
+
+uint64_t
+rpc_call_request_id(const rpc_call *call)
+{
+	return call->env->request_id;
+}
+
+uint32_t
+rpc_call_remaining_ms(const rpc_call *call)
+{
+	uint64_t now = server_now_ns();
+
+	if (call->deadline_ns == 0)
+		return UINT32_MAX;
+	if (now >= call->deadline_ns)
+		return 0;
+	return (uint32_t) ((call->deadline_ns - now) / 1000000ULL);
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+// rpc_server.h: serve gRPC-style methods over nng REP with contexts and aio.
+#ifndef PREALLOC_RPC_SERVER_H
+#define PREALLOC_RPC_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "prealloc/status.h"
+#include "rpc_tls.h"
+
+typedef struct rpc_server rpc_server;
+typedef struct rpc_call   rpc_call;
+
+/**
+ * A method's handler. It runs on one of nng's callback threads and must not
+ * block: it answers with rpc_call_reply() or rpc_call_fail(), at once or
+ * later from any thread. Until it answers, @p call and @p req stay valid;
+ * after it answers, neither may be touched. Every call must be answered
+ * exactly once.
+ * @param req  the decoded request, of the method's input type; owned by
+ *             the server.
+ */
+typedef void (*rpc_handler_fn)(rpc_call *call, const ProtobufCMessage *req,
+    void *arg);
+
+/**
+ * Called once per answered call (for metrics): the method's full name, or
+ * "unknown" for one that did not resolve, its code, and the time from
+ * receipt to answer. It runs on the answering thread and must be quick.
+ */
+typedef void (*rpc_observe_fn)(
+    void *arg, const char *method, int code, uint64_t elapsed_ns);
+
+typedef struct rpc_server_opts {
+	size_t         max_msg;  // larger requests are RESOURCE_EXHAUSTED
+	unsigned       workers;  // requests served at once (nng contexts)
+	int            ipc_mode; // ipc:// socket file mode; 0 keeps the default
+	rpc_tls_files  tls;      // for tls+tcp:// listeners
+	rpc_observe_fn observe;
+	void          *observe_arg;
+} rpc_server_opts;
+
+#define RPC_DEFAULT_MAX_MSG (1024 * 1024)
+#define RPC_SERVER_OPTS_INIT                                             \
+	{                                                                \
+		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64,           \
+		.ipc_mode = 0, .tls = { NULL, NULL, NULL },              \
+		.observe = NULL, .observe_arg = NULL                     \
+	}
+
+/**
+ * Make a server. It listens nowhere and serves nothing until
+ * rpc_server_listen() and rpc_server_start().
+ * @param[out] out  set only on PA_OK; free it with rpc_server_free().
+ * @param opts      copied; NULL takes the defaults. Strings in it are
+ *                  borrowed until the last rpc_server_listen().
+ * @return PA_OK, PA_INVALID_ARGUMENT for bad options, PA_INTERNAL when nng
+ *         cannot make the socket.
+ */
+int rpc_server_new(rpc_server **out, const rpc_server_opts *opts, pa_err *err);
+
+/**
+ * Route @p method of @p service to @p fn. Call before rpc_server_start().
+ * @param service  a protobuf-c service descriptor; borrowed for the
+ *                 server's life (generated descriptors are static).
+ * @param method   the method's short name, such as "GetConfig".
+ * @return PA_OK, PA_NOT_FOUND when the service has no such method,
+ *         PA_ALREADY_EXISTS when it is bound, PA_RESOURCE_EXHAUSTED when
+ *         the table is full.
+ */
+int rpc_server_bind(rpc_server *s, const ProtobufCServiceDescriptor *service,
+    const char *method, rpc_handler_fn fn, void *arg, pa_err *err);
+
+/**
+ * Listen on @p url (ipc://, tcp://, tls+tcp://). TLS takes the options'
+ * certificate, key and CA; ipc:// takes the options' file mode.
+ * @return PA_OK; PA_INVALID_ARGUMENT for a bad URL or TLS files;
+ *         PA_UNAVAILABLE when the address is in use or cannot be bound.
+ */
+int rpc_server_listen(rpc_server *s, const char *url, pa_err *err);
+
+/**
+ * The URL that listener @p index (in rpc_server_listen() order) really
+ * bound: a tcp:// URL asked for port 0 comes back with the port chosen.
+ * @return PA_OK, or PA_NOT_FOUND when there is no such listener.
+ */
+int rpc_server_url(
+    char *buf, size_t size, rpc_server *s, unsigned index, pa_err *err);
+
+/**
+ * Start serving: each worker context begins receiving.
+ * @return PA_OK, or PA_INTERNAL when nng runs out of resources.
+ */
+int rpc_server_start(rpc_server *s, pa_err *err);
+
+/**
+ * Stop taking requests, then wait up to @p drain_ms for those in flight to
+ * be answered and their answers sent.
+ * @return PA_OK when everything drained, PA_DEADLINE_EXCEEDED when calls
+ *         were still open when the time ran out.
+ */
+int rpc_server_stop(rpc_server *s, uint32_t drain_ms);
+
+/**
+ * Stop (without draining) and free the server; NULL is a no-op. Handlers
+ * that answer later must have answered before this is called.
+ */
+void rpc_server_free(rpc_server *s);
+
+/**
+ * Answer @p call with PA_OK and @p resp, which is packed at once and stays
+ * the caller's. The call is no longer valid after this returns.
+ * @return PA_OK; PA_DEADLINE_EXCEEDED when the deadline had already
+ *         answered it (the response is dropped).
+ */
+int rpc_call_reply(rpc_call *call, const ProtobufCMessage *resp);
+
+/**
+ * Answer @p call with a failure @p code and a one-line message.
+ * @return as rpc_call_reply().
+ */
+int rpc_call_fail(rpc_call *call, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/** Answer with the code and message held in @p err. @return as above. */
+int rpc_call_fail_err(rpc_call *call, const pa_err *err);
+
+/** @return the full method name of @p call ("/pkg.Service/Method"). */
+const char *rpc_call_method(const rpc_call *call);
+
+/** @return the caller's request id. */
+uint64_t rpc_call_request_id(const rpc_call *call);
+
+/**
+ * @return milliseconds left before the caller's deadline; UINT32_MAX when
+ *         the call has none, 0 when it has passed.
+ */
+uint32_t rpc_call_remaining_ms(const rpc_call *call);
+
+#endif // PREALLOC_RPC_SERVER_H

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+// rpc_tls.c: build nng TLS configurations from PEM files.
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc_tls.h"
+
+// PEM files are small; anything larger is not a certificate.
+#define TLS_PEM_MAX (1024 * 1024)
+
+// Read a whole PEM file into a NUL-terminated buffer the caller frees.
+static int
+tls_slurp(char **out, const char *path, pa_err *err)
+{
+	FILE  *f   = NULL;
+	char  *buf = NULL;
+	size_t n;
+	int    rc = PA_OK;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		rc = pa_err_errno(err, errno, "open %s", path);
+		goto done;
+	}
+	if ((buf = malloc(TLS_PEM_MAX + 1)) == NULL) {
+		rc = pa_err_errno(err, ENOMEM, "read %s", path);
+		goto done;
+	}
+	n = fread(buf, 1, TLS_PEM_MAX, f);
+	if (ferror(f) || n == TLS_PEM_MAX) {
+		rc = pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "%s is unreadable or larger than %d bytes", path,
+		    TLS_PEM_MAX);
+		goto done;
+	}
+	buf[n] = '\0';
+	*out   = buf;
+	buf    = NULL;
+done:
+	if (f != NULL)
+		fclose(f);
+	free(buf);
+	return rc;
+}
+
+static int
+tls_nng_fail(pa_err *err, int nrv, const char *what, const char *path)
+{
+	return pa_err_set(err, PA_INVALID_ARGUMENT, "%s %s: %s", what,
+	    path != NULL ? path : "", nng_strerror(nrv));
+}
+
+// Load our own certificate and key into @p cfg.
+static int
+tls_own_cert(nng_tls_config *cfg, const rpc_tls_files *files, pa_err *err)
+{
+	char *cert = NULL, *key = NULL;
+	int   rc, nrv;
+
+	if ((rc = tls_slurp(&cert, files->cert, err)) != PA_OK ||
+	    (rc = tls_slurp(&key, files->key, err)) != PA_OK)
+		goto done;
+	if ((nrv = nng_tls_config_own_cert(cfg, cert, key, NULL)) != 0)
+		rc = tls_nng_fail(err, nrv, "certificate", files->cert);
+done:
+	free(cert);
+	free(key);
+	return rc;
+}
+
+// Trust @p ca and require the peer to prove itself with it.
+static int
+tls_require_peer(nng_tls_config *cfg, const char *ca, pa_err *err)
+{
+	char *pem = NULL;
+	int   rc, nrv;
+
+	if ((rc = tls_slurp(&pem, ca, err)) != PA_OK)
+		return rc;
+	if ((nrv = nng_tls_config_ca_chain(cfg, pem, NULL)) != 0)
+		rc = tls_nng_fail(err, nrv, "CA", ca);
+	else if ((nrv = nng_tls_config_auth_mode(
+		      cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0)
+		rc = tls_nng_fail(err, nrv, "auth mode for", ca);
+	free(pem);
+	return rc;
+}
+
+static int
+tls_config(nng_tls_config **out, nng_tls_mode mode, const char *server_name,
+    const rpc_tls_files *files, pa_err *err)
+{
+	nng_tls_config *cfg = NULL;
+	int             rc  = PA_OK, nrv;
+
+	if ((files->cert == NULL) != (files->key == NULL))
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "a TLS certificate needs its key, and a key its certificate");
+	if ((nrv = nng_tls_config_alloc(&cfg, mode)) != 0)
+		return tls_nng_fail(err, nrv, "TLS config", NULL);
+	if (server_name != NULL && server_name[0] != '\0' &&
+	    (nrv = nng_tls_config_server_name(cfg, server_name)) != 0) {
+		rc = tls_nng_fail(err, nrv, "server name", server_name);
+		goto done;
+	}
+	if (files->cert != NULL && (rc = tls_own_cert(cfg, files, err)) != 0)
+		goto done;
+	if (files->ca != NULL)
+		rc = tls_require_peer(cfg, files->ca, err);
+	else
+		nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_NONE);
+done:
+	if (rc != PA_OK)
+		nng_tls_config_free(cfg);
+	else
+		*out = cfg;
+	return rc;
+}
+
+int
+rpc_tls_server_config(
+    nng_tls_config **out, const rpc_tls_files *files, pa_err *err)
+{
+	if (files->cert == NULL || files->key == NULL)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "a TLS listener needs a certificate and a key");
+	return tls_config(out, NNG_TLS_MODE_SERVER, NULL, files, err);
+}
+
+int
+rpc_tls_client_config(nng_tls_config **out, const char *server_name,
+    const rpc_tls_files *files, pa_err *err)
+{
+	return tls_config(out, NNG_TLS_MODE_CLIENT, server_name, files, err);
+}
+
+int
+rpc_tls_url(const char *url)
+{
+	return url != NULL && strncmp(url, "tls+", 4) == 0;
+}
+
+const char *
+rpc_tls_url_host(char *buf, size_t size, const char *url)
+{
+	const char *h = strstr(url, "://");
+	const char *end;
+	size_t      n;
+
+	buf[0] = '\0';
+	if (h == NULL)
+		return buf;
+	h += 3;
+	if (*h == '[') { // an IPv6 literal
+		h++;
+		end = strchr(h, ']');
+	} else {
+		end = strrchr(h, ':');
+	}
+	n = end != NULL ? (size_t) (end - h) : strlen(h);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, h, n);
+	buf[n] = '\0';
+	return buf;
+}
