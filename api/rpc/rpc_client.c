@@ -329,9 +329,20 @@ client_fail_nng(rpc_client *c, int rv, uint32_t deadline_ms, pa_err *err)
 	if (rv == NNG_ETIMEDOUT && rpc_client_connected(c) > 0)
 		return pa_err_set(err, PA_DEADLINE_EXCEEDED,
 		    "no answer from %s within %u ms", c->urls, deadline_ms);
-	if (rv == NNG_ETIMEDOUT || rv == NNG_ECONNREFUSED || rv == NNG_ECLOSED)
+	switch (rv) {
+	case NNG_ETIMEDOUT: // and no server connected
+	case NNG_ECONNREFUSED:
+	case NNG_ECONNRESET:
+	case NNG_ECONNSHUT:
+	case NNG_ECONNABORTED:
+	case NNG_ECLOSED:
+	case NNG_EPEERAUTH:
+	case NNG_ECRYPTO:
 		return pa_err_set(err, PA_UNAVAILABLE,
-		    "connection to %s lost", c->urls);
+		    "connection to %s lost: %s", c->urls, nng_strerror(rv));
+	default:
+		break;
+	}
 	return pa_err_set(err, PA_INTERNAL, "call to %s: %s", c->urls,
 	    nng_strerror(rv));
 }
