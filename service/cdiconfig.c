@@ -1,0 +1,848 @@
+// SPDX-License-Identifier: Apache-2.0
+// cdiconfig.c: validate a CDIConfig tree and index its storage classes.
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "cdiconfig.h"
+#include "k8sname.h"
+
+#define CDICONFIG_PATH_SIZE 320 // "spec.preallocation.storageClass." + name
+#define CDICONFIG_WARN_SIZE 512
+
+typedef struct cdiconfig_entry {
+	char             *name;
+	size_t            len;
+	uint64_t          hash;
+	cdiconfig_setting s;
+} cdiconfig_entry;
+
+struct cdiconfig {
+	atomic_uint       refs;
+	uint64_t          generation;
+	char             *filename;
+	char             *name; // metadata.name, NULL when absent
+	cdiconfig_setting global;
+	cdiconfig_entry  *classes; // in the order first seen
+	size_t            nclasses;
+	size_t            classes_cap;
+	uint32_t         *table;      // open addressing: index + 1, 0 is empty
+	size_t            table_size; // a power of two, at least 2 * nclasses
+	char            **warnings;
+	size_t            nwarnings;
+	size_t            warnings_cap;
+};
+
+typedef struct parse_ctx {
+	cdiconfig   *c;
+	bool         strict;
+	yamldoc_pos *where;
+	pa_err      *err;
+} parse_ctx;
+
+// A setter stores one storage class's value from the tree.
+typedef int (*class_setter)(parse_ctx *ctx, cdiconfig_setting *s,
+    const yamldoc_node *value, const char *path);
+
+// Fields of real CDI's CDIConfigSpec that have nothing to do with
+// preallocation: accepted as they are, never checked.
+static const char *const cdiconfig_foreign_spec[] = {
+	"uploadProxyURLOverride",
+	"importProxy",
+	"scratchSpaceStorageClass",
+	"podResourceRequirements",
+	"featureGates",
+	"insecureRegistries",
+	"dataVolumeTTLSeconds",
+	"tlsSecurityProfile",
+	"imagePullSecrets",
+	"logVerbosity",
+};
+
+static const char cdiconfig_default_yaml[] =
+    "apiVersion: " CDICONFIG_API_VERSION "\n"
+    "kind: " CDICONFIG_KIND "\n"
+    "metadata:\n"
+    "  name: config\n"
+    "spec: {}\n";
+
+static void
+setting_init(cdiconfig_setting *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->preallocation  = CDICONFIG_UNSET;
+	s->overhead_milli = -1;
+}
+
+static uint64_t
+hash_name(const char *s, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL; // FNV-1a
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char) s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+// table_slot finds the slot holding @name, or the empty one where it goes.
+static size_t
+table_slot(const cdiconfig *c, const char *name, size_t len, uint64_t h)
+{
+	size_t mask = c->table_size - 1;
+	size_t i    = (size_t) h & mask;
+
+	for (;; i = (i + 1) & mask) {
+		const cdiconfig_entry *e;
+
+		if (c->table[i] == 0)
+			return i;
+		e = &c->classes[c->table[i] - 1];
+		if (e->hash == h && e->len == len &&
+		    memcmp(e->name, name, len) == 0)
+			return i;
+	}
+}
+
+static int
+table_grow(cdiconfig *c)
+{
+	size_t    size = c->table_size == 0 ? 16 : c->table_size * 2;
+	uint32_t *old  = c->table;
+
+	if ((c->table = calloc(size, sizeof(*c->table))) == NULL) {
+		c->table = old;
+		return -1;
+	}
+	c->table_size = size;
+	for (size_t i = 0; i < c->nclasses; i++) {
+		cdiconfig_entry *e = &c->classes[i];
+
+		c->table[table_slot(c, e->name, e->len, e->hash)] =
+		    (uint32_t) i + 1;
+	}
+	free(old);
+	return 0;
+}
+
+static int
+classes_grow(cdiconfig *c)
+{
+	size_t           want = c->classes_cap == 0 ? 16 : c->classes_cap * 2;
+	cdiconfig_entry *bigger;
+
+	if (c->nclasses < c->classes_cap)
+		return 0;
+	if ((bigger = realloc(c->classes, want * sizeof(*bigger))) == NULL)
+		return -1;
+	c->classes     = bigger;
+	c->classes_cap = want;
+	return 0;
+}
+
+// class_entry finds a storage class's entry, adding it when new.
+static int
+class_entry(cdiconfig_setting **out, cdiconfig *c, const char *name, size_t len)
+{
+	uint64_t         h = hash_name(name, len);
+	size_t           slot;
+	cdiconfig_entry *e;
+
+	if ((c->nclasses + 1) * 2 > c->table_size && table_grow(c) != 0)
+		return -1;
+	slot = table_slot(c, name, len, h);
+	if (c->table[slot] == 0) {
+		if (classes_grow(c) != 0)
+			return -1;
+		e = &c->classes[c->nclasses];
+		if ((e->name = strndup(name, len)) == NULL)
+			return -1;
+		e->len  = len;
+		e->hash = h;
+		setting_init(&e->s);
+		c->table[slot] = (uint32_t) ++c->nclasses;
+	}
+	*out = &c->classes[c->table[slot] - 1].s;
+	return 0;
+}
+
+static int
+nomem(parse_ctx *ctx)
+{
+	return pa_err_set(ctx->err, PA_RESOURCE_EXHAUSTED, "%s: out of memory",
+	    ctx->c->filename);
+}
+
+static int warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
+{
+	cdiconfig *c = ctx->c;
+	char       buf[CDICONFIG_WARN_SIZE];
+	va_list    ap;
+
+	if (c->nwarnings == c->warnings_cap) {
+		size_t want   = c->warnings_cap == 0 ? 4 : c->warnings_cap * 2;
+		char **bigger = realloc(c->warnings, want * sizeof(*bigger));
+
+		if (bigger == NULL)
+			return nomem(ctx);
+		c->warnings     = bigger;
+		c->warnings_cap = want;
+	}
+	va_start(ap, fmt);
+	yamldoc_vformat(buf, sizeof(buf), n, fmt, ap);
+	va_end(ap);
+	if ((c->warnings[c->nwarnings] = strdup(buf)) == NULL)
+		return nomem(ctx);
+	c->nwarnings++;
+	return PA_OK;
+}
+
+// unknown_field warns about a field this parser does not know, or, when
+// strict, refuses it, so a typo such as `preallocaton` is never silent.
+static int
+unknown_field(parse_ctx *ctx, const yamldoc_node *key, const char *parent)
+{
+	const char *dot = parent[0] != '\0' ? "." : "";
+
+	if (ctx->strict)
+		return yamldoc_fail(ctx->err, ctx->where, key,
+		    "unknown field %s%s%s", parent, dot, key->str);
+	return warn(
+	    ctx, key, "unknown field %s%s%s (ignored)", parent, dot, key->str);
+}
+
+static int
+set_prealloc(parse_ctx *ctx, cdiconfig_setting *s, const yamldoc_node *n,
+    const char *path)
+{
+	bool v  = false;
+	int  rc = yamldoc_bool(&v, n, path, ctx->where, ctx->err);
+
+	if (rc == PA_OK)
+		s->preallocation = v ? CDICONFIG_TRUE : CDICONFIG_FALSE;
+	return rc;
+}
+
+// overhead_milli reads "0", "0.d", "0.dd" or "0.ddd" in thousandths.
+static int
+overhead_milli(const char *s)
+{
+	int    milli = 0;
+	size_t nfrac;
+
+	if (strcmp(s, "0") == 0)
+		return 0;
+	if (s[0] != '0' || s[1] != '.')
+		return -1;
+	nfrac = strspn(s + 2, "0123456789");
+	if (nfrac == 0 || nfrac > 3 || s[2 + nfrac] != '\0')
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		milli = milli * 10 + (i < nfrac ? s[2 + i] - '0' : 0);
+	return milli;
+}
+
+// overhead_problem says why a string is not an overhead.
+static const char *
+overhead_problem(const char *s)
+{
+	const char *p    = s + (*s == '-' || *s == '+');
+	size_t      ip   = strspn(p, "0123456789");
+	size_t      frac = p[ip] == '.' ? strspn(p + ip + 1, "0123456789") : 0;
+	bool num = ip > 0 && p[ip + (p[ip] == '.' ? 1 + frac : 0)] == '\0' &&
+	    (p[ip] != '.' || frac > 0);
+
+	if (!num)
+		return "is not a decimal such as \"0.06\"";
+	if (*s == '-' || strspn(p, "0") < ip)
+		return "is out of range: an overhead must be at least 0 and "
+		       "less than 1";
+	if (frac > 3)
+		return "has more than 3 decimals";
+	return "is not a decimal such as \"0.06\"";
+}
+
+static int
+set_overhead(parse_ctx *ctx, cdiconfig_setting *s, const yamldoc_node *n,
+    const char *path)
+{
+	const char *str = NULL;
+	int         rc  = yamldoc_string(&str, n, path, ctx->where, ctx->err);
+	int         milli;
+
+	if (rc != PA_OK)
+		return rc;
+	if ((milli = overhead_milli(str)) < 0)
+		return yamldoc_fail(ctx->err, ctx->where, n, "%s: \"%s\" %s",
+		    path, str, overhead_problem(str));
+	snprintf(s->overhead, sizeof(s->overhead), "%s", str);
+	s->overhead_milli = milli;
+	return PA_OK;
+}
+
+// join_path writes "parent.key", cut to fit, for messages.
+static void
+join_path(char buf[CDICONFIG_PATH_SIZE], const char *parent, const char *key)
+{
+	size_t a = strnlen(parent, CDICONFIG_PATH_SIZE - 2);
+	size_t b = strnlen(key, CDICONFIG_PATH_SIZE - 2 - a);
+
+	memcpy(buf, parent, a);
+	buf[a] = '.';
+	memcpy(buf + a + 1, key, b);
+	buf[a + 1 + b] = '\0';
+}
+
+static int
+check_class_name(parse_ctx *ctx, const yamldoc_node *key, const char *path)
+{
+	pa_err why = PA_ERR_INIT;
+
+	if (k8sname_subdomain(key->str, key->len, &why) == PA_OK)
+		return PA_OK;
+	return yamldoc_fail(
+	    ctx->err, ctx->where, key, "%s: storage class %s", path, why.msg);
+}
+
+// parse_class_map reads `storageClass: {name: value, ...}`.
+static int
+parse_class_map(
+    parse_ctx *ctx, const yamldoc_node *map, const char *path, class_setter set)
+{
+	char path_name[CDICONFIG_PATH_SIZE];
+	int  rc;
+
+	if (yamldoc_is_null(map))
+		return PA_OK;
+	if ((rc = yamldoc_expect(
+	         map, YAMLDOC_MAP, path, ctx->where, ctx->err)) != PA_OK)
+		return rc;
+	for (size_t i = 0; i < map->count; i++) {
+		const yamldoc_node *key = map->items[2 * i];
+		cdiconfig_setting  *s   = NULL;
+
+		if ((rc = check_class_name(ctx, key, path)) != PA_OK)
+			return rc;
+		if (class_entry(&s, ctx->c, key->str, key->len) != 0)
+			return nomem(ctx);
+		join_path(path_name, path, key->str);
+		if ((rc = set(ctx, s, map->items[2 * i + 1], path_name)) !=
+		    PA_OK)
+			return rc;
+	}
+	return PA_OK;
+}
+
+// parse_levels reads a `{global: v, storageClass: {...}}` map, the shape
+// both spec.preallocation and spec.filesystemOverhead have.
+static int
+parse_levels(
+    parse_ctx *ctx, const yamldoc_node *map, const char *path, class_setter set)
+{
+	char sub[CDICONFIG_PATH_SIZE];
+	int  rc = PA_OK;
+
+	for (size_t i = 0; i < map->count && rc == PA_OK; i++) {
+		const yamldoc_node *key   = map->items[2 * i];
+		const yamldoc_node *value = map->items[2 * i + 1];
+
+		join_path(sub, path, key->str);
+		if (yamldoc_is(key, "global"))
+			rc = yamldoc_is_null(value)
+			    ? PA_OK
+			    : set(ctx, &ctx->c->global, value, sub);
+		else if (yamldoc_is(key, "storageClass"))
+			rc = parse_class_map(ctx, value, sub, set);
+		else
+			rc = unknown_field(ctx, key, path);
+	}
+	return rc;
+}
+
+static int
+parse_preallocation(parse_ctx *ctx, const yamldoc_node *n)
+{
+	static const char path[] = "spec.preallocation";
+
+	if (yamldoc_is_null(n))
+		return PA_OK;
+	if (n->kind == YAMLDOC_SCALAR) // real CDI's `preallocation: true`
+		return set_prealloc(ctx, &ctx->c->global, n, path);
+	if (n->kind == YAMLDOC_SEQ)
+		return yamldoc_fail(ctx->err, ctx->where, n,
+		    "%s: expected a boolean or a map, got a list", path);
+	return parse_levels(ctx, n, path, set_prealloc);
+}
+
+static int
+parse_overhead(parse_ctx *ctx, const yamldoc_node *n)
+{
+	static const char path[] = "spec.filesystemOverhead";
+	int               rc;
+
+	if (yamldoc_is_null(n))
+		return PA_OK;
+	if ((rc = yamldoc_expect(n, YAMLDOC_MAP, path, ctx->where, ctx->err)) !=
+	    PA_OK)
+		return rc;
+	return parse_levels(ctx, n, path, set_overhead);
+}
+
+static bool
+is_foreign_spec(const yamldoc_node *key)
+{
+	size_t n =
+	    sizeof(cdiconfig_foreign_spec) / sizeof(cdiconfig_foreign_spec[0]);
+
+	for (size_t i = 0; i < n; i++)
+		if (yamldoc_is(key, cdiconfig_foreign_spec[i]))
+			return true;
+	return false;
+}
+
+static int
+parse_spec(parse_ctx *ctx, const yamldoc_node *spec)
+{
+	int rc;
+
+	if (yamldoc_is_null(spec))
+		return PA_OK;
+	if ((rc = yamldoc_expect(
+	         spec, YAMLDOC_MAP, "spec", ctx->where, ctx->err)) != PA_OK)
+		return rc;
+	for (size_t i = 0; i < spec->count && rc == PA_OK; i++) {
+		const yamldoc_node *key   = spec->items[2 * i];
+		const yamldoc_node *value = spec->items[2 * i + 1];
+
+		if (yamldoc_is(key, "preallocation"))
+			rc = parse_preallocation(ctx, value);
+		else if (yamldoc_is(key, "filesystemOverhead"))
+			rc = parse_overhead(ctx, value);
+		else if (!is_foreign_spec(key))
+			rc = unknown_field(ctx, key, "spec");
+	}
+	return rc;
+}
+
+// parse_object reads the CDIConfig document. metadata and status are what
+// a cluster export carries (managedFields, resourceVersion, ...): ignored.
+static int
+parse_object(parse_ctx *ctx, const yamldoc_node *doc)
+{
+	const yamldoc_node *name;
+	int                 rc = PA_OK;
+
+	name = yamldoc_map_get(yamldoc_map_get(doc, "metadata"), "name");
+	if (name != NULL && name->kind == YAMLDOC_SCALAR &&
+	    (ctx->c->name = strdup(name->str)) == NULL)
+		return nomem(ctx);
+	for (size_t i = 0; i < doc->count && rc == PA_OK; i++) {
+		const yamldoc_node *key = doc->items[2 * i];
+
+		if (yamldoc_is(key, "spec"))
+			rc = parse_spec(ctx, doc->items[2 * i + 1]);
+		else if (!yamldoc_is(key, "apiVersion") &&
+		    !yamldoc_is(key, "kind") && !yamldoc_is(key, "metadata") &&
+		    !yamldoc_is(key, "status"))
+			rc = unknown_field(ctx, key, "");
+	}
+	return rc;
+}
+
+static bool
+is_cdiconfig(const yamldoc_node *doc)
+{
+	return yamldoc_is(
+	           yamldoc_map_get(doc, "apiVersion"), CDICONFIG_API_VERSION) &&
+	    yamldoc_is(yamldoc_map_get(doc, "kind"), CDICONFIG_KIND);
+}
+
+static int
+ignore_document(parse_ctx *ctx, const yamldoc_node *doc, size_t i)
+{
+	const yamldoc_node *kind = yamldoc_map_get(doc, "kind");
+	const yamldoc_node *api  = yamldoc_map_get(doc, "apiVersion");
+
+	if (kind != NULL && kind->kind == YAMLDOC_SCALAR)
+		return warn(ctx, doc,
+		    "document %zu ignored: kind %s, apiVersion %s is not a "
+		    "CDIConfig of " CDICONFIG_API_VERSION,
+		    i + 1, kind->str,
+		    api != NULL && api->kind == YAMLDOC_SCALAR ? api->str
+		                                               : "(none)");
+	return warn(ctx, doc, "document %zu ignored: it has no kind", i + 1);
+}
+
+// find_cdiconfig picks the one CDIConfig document out of a stream.
+static int
+find_cdiconfig(
+    const yamldoc_node **out, parse_ctx *ctx, const yamldoc_stream *s)
+{
+	const yamldoc_node *found = NULL;
+	int                 rc    = PA_OK;
+
+	for (size_t i = 0; i < yamldoc_stream_count(s) && rc == PA_OK; i++) {
+		const yamldoc_node *doc = yamldoc_stream_doc(s, i);
+
+		if (yamldoc_is_null(doc)) // `---` with nothing after it
+			continue;
+		if (!is_cdiconfig(doc))
+			rc = ignore_document(ctx, doc, i);
+		else if (found != NULL)
+			rc = yamldoc_fail(ctx->err, ctx->where, doc,
+			    "a second CDIConfig document (the first starts at "
+			    "line %d); the stream must hold exactly one",
+			    found->line);
+		else
+			found = doc;
+	}
+	if (rc == PA_OK && found == NULL) {
+		if (ctx->where != NULL)
+			ctx->where->line = ctx->where->column = 0;
+		rc = pa_err_set(ctx->err, PA_INVALID_ARGUMENT,
+		    "%s: no CDIConfig document (apiVersion: "
+		    "cdi.kubevirt.io/v1beta1, kind: CDIConfig)",
+		    ctx->c->filename);
+	}
+	if (rc == PA_OK)
+		*out = found;
+	return rc;
+}
+
+static void
+cdiconfig_free(cdiconfig *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nclasses; i++)
+		free(c->classes[i].name);
+	for (size_t i = 0; i < c->nwarnings; i++)
+		free(c->warnings[i]);
+	free(c->classes);
+	free(c->table);
+	free(c->warnings);
+	free(c->filename);
+	free(c->name);
+	free(c);
+}
+
+int
+cdiconfig_parse(cdiconfig **out, const char *yaml, size_t len,
+    const char *filename, const cdiconfig_opts *opts, pa_err *err)
+{
+	static const cdiconfig_opts defaults = CDICONFIG_OPTS_INIT;
+	yamldoc_stream             *s        = NULL;
+	const yamldoc_node         *doc      = NULL;
+	parse_ctx                   ctx      = { 0 };
+	int                         rc;
+
+	opts = opts != NULL ? opts : &defaults;
+	if ((ctx.c = calloc(1, sizeof(*ctx.c))) == NULL ||
+	    (ctx.c->filename = strdup(filename ? filename : "<input>")) ==
+	        NULL) {
+		rc = pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
+		goto done;
+	}
+	atomic_init(&ctx.c->refs, 1);
+	ctx.c->generation = opts->generation;
+	setting_init(&ctx.c->global);
+	ctx.strict = opts->strict;
+	ctx.where  = opts->error_pos;
+	ctx.err    = err;
+	if ((rc = yamldoc_parse(
+	         &s, yaml, len, ctx.c->filename, ctx.where, err)) != PA_OK ||
+	    (rc = find_cdiconfig(&doc, &ctx, s)) != PA_OK ||
+	    (rc = parse_object(&ctx, doc)) != PA_OK)
+		goto done;
+	*out  = ctx.c;
+	ctx.c = NULL;
+done:
+	yamldoc_stream_free(s);
+	cdiconfig_free(ctx.c);
+	return rc;
+}
+
+int
+cdiconfig_default(cdiconfig **out, const cdiconfig_opts *opts, pa_err *err)
+{
+	return cdiconfig_parse(out, cdiconfig_default_yaml,
+	    sizeof(cdiconfig_default_yaml) - 1, "<default>", opts, err);
+}
+
+cdiconfig *
+cdiconfig_ref(cdiconfig *c)
+{
+	atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+	return c;
+}
+
+void
+cdiconfig_unref(cdiconfig *c)
+{
+	// acq_rel: the last owner must see every other owner's reads done.
+	if (c != NULL &&
+	    atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+		cdiconfig_free(c);
+}
+
+const cdiconfig_setting *
+cdiconfig_global(const cdiconfig *c)
+{
+	return &c->global;
+}
+
+const cdiconfig_setting *
+cdiconfig_class(const cdiconfig *c, const char *name)
+{
+	size_t len = strlen(name);
+	size_t slot;
+
+	if (c->nclasses == 0)
+		return NULL;
+	slot = table_slot(c, name, len, hash_name(name, len));
+	return c->table[slot] == 0 ? NULL : &c->classes[c->table[slot] - 1].s;
+}
+
+size_t
+cdiconfig_class_count(const cdiconfig *c)
+{
+	return c->nclasses;
+}
+
+uint64_t
+cdiconfig_generation(const cdiconfig *c)
+{
+	return c->generation;
+}
+
+const char *
+cdiconfig_filename(const cdiconfig *c)
+{
+	return c->filename;
+}
+
+size_t
+cdiconfig_warning_count(const cdiconfig *c)
+{
+	return c->nwarnings;
+}
+
+const char *
+cdiconfig_warning(const cdiconfig *c, size_t i)
+{
+	return i < c->nwarnings ? c->warnings[i] : NULL;
+}
+
+// The emitter writes into a growing buffer; libyaml calls emit_write.
+typedef struct emit_buf {
+	char  *data;
+	size_t len;
+	size_t cap;
+	bool   nomem;
+} emit_buf;
+
+typedef struct emitter {
+	yaml_emitter_t em;
+	bool           failed;
+} emitter;
+
+static int
+emit_write(void *data, unsigned char *bytes, size_t size)
+{
+	emit_buf *b = data;
+
+	if (b->len + size + 1 > b->cap) {
+		size_t want   = (b->len + size + 1) * 2;
+		char  *bigger = realloc(b->data, want);
+
+		if (bigger == NULL) {
+			b->nomem = true;
+			return 0;
+		}
+		b->data = bigger;
+		b->cap  = want;
+	}
+	memcpy(b->data + b->len, bytes, size);
+	b->len += size;
+	b->data[b->len] = '\0';
+	return 1;
+}
+
+// emit hands one event over; after a failure it only drops events, so
+// callers check once at the end.
+static void
+emit(emitter *e, yaml_event_t *ev, int made)
+{
+	if (!made) {
+		e->failed = true;
+		return;
+	}
+	if (e->failed)
+		yaml_event_delete(ev);
+	else if (!yaml_emitter_emit(&e->em, ev)) // it frees the event
+		e->failed = true;
+}
+
+static void
+emit_scalar(emitter *e, const char *s, yaml_scalar_style_t style)
+{
+	yaml_event_t ev;
+
+	emit(e, &ev,
+	    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *) s,
+	        (int) strlen(s), 1, 1, style));
+}
+
+static void
+emit_map(emitter *e, bool start, bool flow)
+{
+	yaml_event_t ev;
+
+	if (start)
+		emit(e, &ev,
+		    yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		        flow ? YAML_FLOW_MAPPING_STYLE
+		             : YAML_BLOCK_MAPPING_STYLE));
+	else
+		emit(e, &ev, yaml_mapping_end_event_initialize(&ev));
+}
+
+static void
+emit_pair(
+    emitter *e, const char *key, const char *value, yaml_scalar_style_t style)
+{
+	emit_scalar(e, key, YAML_PLAIN_SCALAR_STYLE);
+	emit_scalar(e, value, style);
+}
+
+static bool
+has_value(const cdiconfig_setting *s, bool prealloc)
+{
+	return prealloc ? s->preallocation != CDICONFIG_UNSET
+	                : s->overhead_milli >= 0;
+}
+
+static const char *
+value_of(const cdiconfig_setting *s, bool prealloc)
+{
+	if (!prealloc)
+		return s->overhead;
+	return s->preallocation == CDICONFIG_TRUE ? "true" : "false";
+}
+
+// emit_levels writes spec.preallocation or spec.filesystemOverhead, when
+// anything under it is set.
+static void
+emit_levels(emitter *e, const cdiconfig *c, const cdiconfig_entry **sorted,
+    bool prealloc)
+{
+	yaml_scalar_style_t style = prealloc ? YAML_PLAIN_SCALAR_STYLE
+	                                     : YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	size_t              n     = 0;
+
+	for (size_t i = 0; i < c->nclasses; i++)
+		n += has_value(&sorted[i]->s, prealloc);
+	if (n == 0 && !has_value(&c->global, prealloc))
+		return;
+	emit_scalar(e, prealloc ? "preallocation" : "filesystemOverhead",
+	    YAML_PLAIN_SCALAR_STYLE);
+	emit_map(e, true, false);
+	if (has_value(&c->global, prealloc))
+		emit_pair(e, "global", value_of(&c->global, prealloc), style);
+	if (n > 0) {
+		emit_scalar(e, "storageClass", YAML_PLAIN_SCALAR_STYLE);
+		emit_map(e, true, false);
+		for (size_t i = 0; i < c->nclasses; i++)
+			if (has_value(&sorted[i]->s, prealloc))
+				emit_pair(e, sorted[i]->name,
+				    value_of(&sorted[i]->s, prealloc), style);
+		emit_map(e, false, false);
+	}
+	emit_map(e, false, false);
+}
+
+static void
+emit_document(emitter *e, const cdiconfig *c, const cdiconfig_entry **sorted)
+{
+	bool empty = c->nclasses == 0 && !has_value(&c->global, true) &&
+	    !has_value(&c->global, false);
+	yaml_event_t ev;
+
+	emit(e, &ev,
+	    yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+	emit(e, &ev,
+	    yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
+	emit_map(e, true, false);
+	emit_pair(
+	    e, "apiVersion", CDICONFIG_API_VERSION, YAML_PLAIN_SCALAR_STYLE);
+	emit_pair(e, "kind", CDICONFIG_KIND, YAML_PLAIN_SCALAR_STYLE);
+	emit_scalar(e, "metadata", YAML_PLAIN_SCALAR_STYLE);
+	emit_map(e, true, false);
+	emit_pair(e, "name", c->name != NULL ? c->name : "config",
+	    YAML_ANY_SCALAR_STYLE);
+	emit_map(e, false, false);
+	emit_scalar(e, "spec", YAML_PLAIN_SCALAR_STYLE);
+	emit_map(e, true, empty); // `spec: {}` when nothing is set
+	emit_levels(e, c, sorted, true);
+	emit_levels(e, c, sorted, false);
+	emit_map(e, false, false);
+	emit_map(e, false, false);
+	emit(e, &ev, yaml_document_end_event_initialize(&ev, 1));
+	emit(e, &ev, yaml_stream_end_event_initialize(&ev));
+}
+
+static int
+entry_cmp(const void *pa, const void *pb)
+{
+	const cdiconfig_entry *a = *(const cdiconfig_entry *const *) pa;
+	const cdiconfig_entry *b = *(const cdiconfig_entry *const *) pb;
+
+	return strcmp(a->name, b->name);
+}
+
+int
+cdiconfig_to_yaml(char **out, const cdiconfig *c, pa_err *err)
+{
+	emitter                 e      = { 0 };
+	emit_buf                buf    = { 0 };
+	const cdiconfig_entry **sorted = NULL;
+	bool                    inited = false;
+	int                     rc     = PA_OK;
+
+	if ((sorted = calloc(c->nclasses + 1, sizeof(*sorted))) == NULL ||
+	    !(inited = yaml_emitter_initialize(&e.em))) {
+		rc = pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < c->nclasses; i++)
+		sorted[i] = &c->classes[i];
+	qsort(sorted, c->nclasses, sizeof(*sorted), entry_cmp);
+	yaml_emitter_set_output(&e.em, emit_write, &buf);
+	yaml_emitter_set_unicode(&e.em, 1);
+	emit_document(&e, c, sorted);
+	if (!e.failed && !yaml_emitter_flush(&e.em))
+		e.failed = true;
+	if (e.failed || buf.data == NULL) {
+		rc = buf.nomem
+		    ? pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory")
+		    : pa_err_set(err, PA_INTERNAL,
+		          "cannot write the config as YAML: %s",
+		          e.em.problem ? e.em.problem : "unknown");
+		goto done;
+	}
+	*out     = buf.data;
+	buf.data = NULL;
+done:
+	if (inited)
+		yaml_emitter_delete(&e.em);
+	free(buf.data);
+	free(sorted);
+	return rc;
+}
