@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: Apache-2.0
+// fill.c: turn a byte range of a file or block device into allocated zeros.
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "extent.h"
+#include "fill.h"
+#include "probe.h"
+
+#define FILL_ALIGN 4096u // O_DIRECT buffer and offset alignment
+
+// One fill in progress.
+struct fill_ctx {
+	const struct fill_request *req;
+	struct fill_result         res;
+	int                        fd;
+	int                        dirfd;   // new files: their directory
+	char                      *dirpath; // malloc'd, for dirfd
+	char                      *base;    // points into basepath
+	char                      *basepath;
+	bool                       created;
+	uint64_t                   orig_size;
+	void                      *zeros;     // FILL_CHUNK bytes, aligned
+	bool                       direct_ok; // O_DIRECT still worth trying
+	bool                       direct_on; // fd has O_DIRECT set now
+	uint64_t                   done, total;
+};
+
+static const char *const fill_method_names[] = { "auto", "falloc", "full" };
+
+const char *
+fill_method_name(enum fill_method m)
+{
+	if ((unsigned) m >= sizeof(fill_method_names) / sizeof(char *))
+		return "unknown";
+	return fill_method_names[m];
+}
+
+int
+fill_method_from_name(enum fill_method *out, const char *name, pa_err *err)
+{
+	for (unsigned i = 0; name != NULL && i < 3; i++)
+		if (strcmp(name, fill_method_names[i]) == 0) {
+			*out = (enum fill_method) i;
+			return PA_OK;
+		}
+	return pa_err_set(err, PA_INVALID_ARGUMENT,
+	    "method %s is not auto, falloc or full", name ? name : "(null)");
+}
+
+static uint64_t
+fill_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static bool
+fill_cancelled(const struct fill_ctx *c)
+{
+	return c->req->cancel != NULL && atomic_load(c->req->cancel);
+}
+
+static void
+fill_advance(struct fill_ctx *c, uint64_t n)
+{
+	c->done += n;
+	c->res.bytes_written += n;
+	if (c->req->progress != NULL)
+		c->req->progress(c->req->progress_arg, c->done, c->total);
+}
+
+// Turn O_DIRECT on or off for the next write. A filesystem that refuses
+// it (tmpfs, some FUSE) is written buffered from then on.
+static void
+fill_set_direct(struct fill_ctx *c, bool on)
+{
+	int fl;
+
+	on = on && c->direct_ok;
+	if (on == c->direct_on || (fl = fcntl(c->fd, F_GETFL)) < 0)
+		return;
+	fl = on ? fl | O_DIRECT : fl & ~O_DIRECT;
+	if (fcntl(c->fd, F_SETFL, fl) == 0)
+		c->direct_on = on;
+	else if (on)
+		c->direct_ok = false;
+}
+
+static int
+fill_alloc_zeros(struct fill_ctx *c, pa_err *err)
+{
+	if ((c->zeros = aligned_alloc(FILL_ALIGN, FILL_CHUNK)) == NULL)
+		return pa_err_errno(err, ENOMEM, "zero buffer");
+	memset(c->zeros, 0, FILL_CHUNK);
+	return PA_OK;
+}
+
+// Write zeros over [off, off + len), a chunk at a time, checking cancel
+// before each chunk.
+static int
+fill_write_zeros(
+    struct fill_ctx *c, uint64_t off, uint64_t len, bool direct, pa_err *err)
+{
+	fill_set_direct(c, direct);
+	while (len > 0) {
+		size_t  n = len < FILL_CHUNK ? (size_t) len : FILL_CHUNK;
+		ssize_t w;
+
+		if (fill_cancelled(c))
+			return pa_err_set(err, PA_CANCELLED,
+			    "cancelled after %" PRIu64 " of %" PRIu64 " bytes",
+			    c->done, c->total);
+		w = pwrite(c->fd, c->zeros, n, (off_t) off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EINVAL && c->direct_on) {
+			// O_DIRECT refused at write time: go on buffered
+			c->direct_ok = false;
+			fill_set_direct(c, false);
+			continue;
+		}
+		if (w < 0)
+			return pa_err_errno(
+			    err, errno, "write zeros at %" PRIu64, off);
+		off += (uint64_t) w;
+		len -= (uint64_t) w;
+		fill_advance(c, (uint64_t) w);
+	}
+	return PA_OK;
+}
+
+// Zeros into one gap: an unaligned head and tail buffered, the aligned
+// middle with O_DIRECT.
+static int
+fill_gap(struct fill_ctx *c, uint64_t off, uint64_t len, pa_err *err)
+{
+	uint64_t end = off + len;
+	uint64_t a   = (off + FILL_ALIGN - 1) / FILL_ALIGN * FILL_ALIGN;
+	uint64_t b   = end / FILL_ALIGN * FILL_ALIGN;
+	int      rc;
+
+	if (a >= b)
+		return fill_write_zeros(c, off, len, false, err);
+	if ((rc = fill_write_zeros(c, off, a - off, false, err)) != PA_OK ||
+	    (rc = fill_write_zeros(c, a, b - a, true, err)) != PA_OK)
+		return rc;
+	return fill_write_zeros(c, b, end - b, false, err);
+}
+
+// full: zeros into every hole and unwritten extent of [offset, size).
+static int
+fill_file_full(struct fill_ctx *c, pa_err *err)
+{
+	uint64_t pos = c->req->offset, end = c->req->size;
+	int      rc;
+
+	// Delayed writes must reach their extents before the walk, or a
+	// cached page over an unwritten extent would look like a gap.
+	if (fdatasync(c->fd) != 0)
+		return pa_err_errno(err, errno, "fdatasync %s", c->req->path);
+	if ((rc = extent_gap_bytes(&c->total, c->fd, pos, end, err)) != PA_OK ||
+	    (rc = fill_alloc_zeros(c, err)) != PA_OK)
+		return rc;
+	c->res.method = FILL_FULL;
+	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "write-zeroes");
+	while (pos < end) {
+		uint64_t off = 0, len = 0;
+
+		if ((rc = extent_next_gap(&off, &len, c->fd, pos, end, err)) !=
+		    PA_OK)
+			return rc;
+		if (len == 0)
+			break;
+		if ((rc = fill_gap(c, off, len, err)) != PA_OK)
+			return rc;
+		pos = off + len;
+	}
+	return PA_OK;
+}
+
+// falloc: fallocate(2) over [offset, size), never posix_fallocate.
+// @return PA_UNIMPLEMENTED, with nothing written, where it is unsupported.
+static int
+fill_file_falloc(struct fill_ctx *c, pa_err *err)
+{
+	uint64_t off = c->req->offset, len = c->req->size - c->req->offset;
+	int      r;
+
+	c->total = len;
+	if (len > 0) {
+		do
+			r = fallocate(c->fd, 0, (off_t) off, (off_t) len);
+		while (r != 0 && errno == EINTR);
+		if (r != 0 && errno == EOPNOTSUPP) {
+			probe_falloc_learnt(c->fd, PROBE_FALLOC_NO);
+			return pa_err_set(err, PA_UNIMPLEMENTED,
+			    "fallocate is not supported on %s", c->res.target);
+		}
+		if (r != 0)
+			return pa_err_errno(
+			    err, errno, "fallocate %s", c->req->path);
+		probe_falloc_learnt(c->fd, PROBE_FALLOC_YES);
+	}
+	c->res.method = FILL_FALLOC;
+	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "fallocate");
+	c->done = len;
+	if (c->req->progress != NULL)
+		c->req->progress(c->req->progress_arg, len, len);
+	return PA_OK;
+}
+
+static int
+fill_file_method(struct fill_ctx *c, pa_err *err)
+{
+	int rc;
+
+	if (fill_cancelled(c))
+		return pa_err_set(err, PA_CANCELLED, "cancelled before start");
+	if (c->req->method == FILL_FULL)
+		return fill_file_full(c, err);
+	rc = fill_file_falloc(c, err);
+	if (rc == PA_UNIMPLEMENTED && c->req->method == FILL_FALLOC)
+		return pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "fallocate is not supported on %s; use method full",
+		    c->res.target);
+	if (rc != PA_UNIMPLEMENTED)
+		return rc;
+	snprintf(c->res.note, sizeof(c->res.note),
+	    "fallocate is not supported on %s; wrote zeros", c->res.target);
+	return fill_file_full(c, err);
+}
+
+// Not enough free space is refused before the file is touched. Allocated
+// bytes already cover part of the range (an image written before, or an
+// earlier run), so only the rest is needed.
+static int
+fill_check_space(const struct fill_ctx *c, uint64_t allocated, pa_err *err)
+{
+	const struct fill_request *req = c->req;
+	struct statfs              sfs;
+	uint64_t                   need, free_bytes;
+
+	if (fstatfs(c->fd >= 0 ? c->fd : c->dirfd, &sfs) != 0)
+		return pa_err_errno(err, errno, "statfs %s", req->path);
+	need = req->size > allocated ? req->size - allocated : 0;
+	if (need > req->size - req->offset)
+		need = req->size - req->offset;
+	free_bytes = (uint64_t) sfs.f_bavail * (uint64_t) sfs.f_bsize;
+	if (need > free_bytes)
+		return pa_err_set(err, PA_RESOURCE_EXHAUSTED,
+		    "%s needs %" PRIu64 " bytes, %" PRIu64 " free on %s",
+		    req->path, need, free_bytes, c->res.target);
+	return PA_OK;
+}
+
+// Put the file back as it was: removed when this fill created it, else
+// its original size. Holes filled inside that size keep their blocks but
+// still read as zeros.
+static void
+fill_restore(struct fill_ctx *c, pa_err *err)
+{
+	int r = 0;
+
+	if (c->created)
+		r = unlinkat(c->dirfd, c->base, 0);
+	else if (c->fd >= 0)
+		r = ftruncate(c->fd, (off_t) c->orig_size);
+	if (r != 0 && err != NULL) {
+		size_t n = strlen(err->msg);
+
+		snprintf(err->msg + n, sizeof(err->msg) - n,
+		    "; restoring %s failed: %s", c->req->path, strerror(errno));
+	}
+}
+
+static int
+fill_split_path(struct fill_ctx *c, pa_err *err)
+{
+	char *copy = strdup(c->req->path);
+
+	c->basepath = strdup(c->req->path);
+	if (copy == NULL || c->basepath == NULL) {
+		free(copy);
+		return pa_err_errno(err, ENOMEM, "path %s", c->req->path);
+	}
+	c->base    = basename(c->basepath);
+	c->dirpath = copy;
+	c->dirfd   = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0)
+		return pa_err_errno(
+		    err, errno, "directory of %s", c->req->path);
+	return PA_OK;
+}
+
+// Open the file, or learn enough about its directory to check the request
+// before creating it. Nothing is created here.
+static int
+fill_open_file(struct fill_ctx *c, struct stat *st, pa_err *err)
+{
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = fill_split_path(c, err)) != PA_OK)
+		return rc;
+	c->fd = openat(c->dirfd, c->base, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0 && errno == ENOENT)
+		return probe_fs_name(
+		    c->res.target, sizeof(c->res.target), c->dirfd, err);
+	if (c->fd < 0)
+		return pa_err_errno(err, errno, "open %s", c->req->path);
+	if (fstat(c->fd, st) != 0)
+		return pa_err_errno(err, errno, "stat %s", c->req->path);
+	if (!S_ISREG(st->st_mode))
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "%s is not a regular file", c->req->path);
+	return probe_fs_name(c->res.target, sizeof(c->res.target), c->fd, err);
+}
+
+static int
+fill_create_file(struct fill_ctx *c, pa_err *err)
+{
+	c->fd = openat(
+	    c->dirfd, c->base, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (c->fd < 0)
+		return pa_err_errno(err, errno, "create %s", c->req->path);
+	c->created = true;
+	return PA_OK;
+}
+
+// Success is durable: the data and size, and for a new file its name.
+static int
+fill_sync(struct fill_ctx *c, pa_err *err)
+{
+	struct stat st;
+
+	if (fstat(c->fd, &st) != 0)
+		return pa_err_errno(err, errno, "stat %s", c->req->path);
+	if ((uint64_t) st.st_size < c->req->size &&
+	    ftruncate(c->fd, (off_t) c->req->size) != 0)
+		return pa_err_errno(err, errno, "extend %s", c->req->path);
+	if (fdatasync(c->fd) != 0)
+		return pa_err_errno(err, errno, "fdatasync %s", c->req->path);
+	if (c->created && fsync(c->dirfd) != 0)
+		return pa_err_errno(
+		    err, errno, "fsync directory of %s", c->req->path);
+	if (fstat(c->fd, &st) != 0)
+		return pa_err_errno(err, errno, "stat %s", c->req->path);
+	c->res.allocated_after = (uint64_t) st.st_blocks * 512;
+	return PA_OK;
+}
+
+static int
+fill_file(struct fill_ctx *c, pa_err *err)
+{
+	const struct fill_request *req = c->req;
+	struct stat                st;
+	int                        rc;
+
+	if ((rc = fill_open_file(c, &st, err)) != PA_OK)
+		return rc;
+	c->orig_size            = (uint64_t) st.st_size;
+	c->res.allocated_before = (uint64_t) st.st_blocks * 512;
+	if (req->size < c->orig_size)
+		return pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "%s is %" PRIu64 " bytes; size %" PRIu64 " would shrink it",
+		    req->path, c->orig_size, req->size);
+	if (req->offset > req->size)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "offset %" PRIu64 " is past size %" PRIu64, req->offset,
+		    req->size);
+	if ((rc = fill_check_space(c, c->res.allocated_before, err)) != PA_OK)
+		return rc;
+	if (c->fd < 0 && (rc = fill_create_file(c, err)) != PA_OK)
+		return rc;
+	c->direct_ok = true;
+	if ((rc = fill_file_method(c, err)) == PA_OK &&
+	    (rc = fill_sync(c, err)) == PA_OK)
+		return PA_OK;
+	fill_restore(c, err);
+	return rc;
+}
+
+// The device's range [offset, end) after every check that needs no write.
+static int
+fill_device_range(uint64_t *end_out, struct fill_ctx *c, pa_err *err)
+{
+	const struct fill_request *req     = c->req;
+	uint64_t                   devsize = 0, end;
+	int                        lbsz    = 0;
+
+	if (ioctl(c->fd, BLKGETSIZE64, &devsize) != 0 ||
+	    ioctl(c->fd, BLKSSZGET, &lbsz) != 0 || lbsz <= 0)
+		return pa_err_errno(err, errno, "%s: size ioctl", req->path);
+	end = req->size != 0 ? req->size : devsize;
+	if (end > devsize)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "size %" PRIu64 " is past the end of %s (%" PRIu64
+		    " bytes)",
+		    end, req->path, devsize);
+	if (req->offset > end)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "offset %" PRIu64 " is past the end %" PRIu64, req->offset,
+		    end);
+	if (req->offset % (uint64_t) lbsz != 0 || end % (uint64_t) lbsz != 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "offset %" PRIu64 " and end %" PRIu64
+		    " must be multiples of the %d-byte sector",
+		    req->offset, end, lbsz);
+	*end_out = end;
+	return PA_OK;
+}
+
+// Zeros by the kernel, a chunk per ioctl so that progress and cancel
+// work. @return PA_UNIMPLEMENTED where the ioctl is refused at once.
+static int
+fill_blkzeroout(struct fill_ctx *c, uint64_t pos, uint64_t end, pa_err *err)
+{
+	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "blkzeroout");
+	while (pos < end) {
+		uint64_t n        = end - pos < FILL_DEVICE_CHUNK ? end - pos
+		                                                  : FILL_DEVICE_CHUNK;
+		uint64_t range[2] = { pos, n };
+
+		if (fill_cancelled(c))
+			return pa_err_set(err, PA_CANCELLED,
+			    "cancelled after %" PRIu64 " of %" PRIu64 " bytes",
+			    c->done, c->total);
+		if (ioctl(c->fd, BLKZEROOUT, range) != 0) {
+			if (c->done == 0 &&
+			    (errno == EOPNOTSUPP || errno == ENOTTY ||
+			        errno == EINVAL))
+				return PA_UNIMPLEMENTED;
+			return pa_err_errno(
+			    err, errno, "BLKZEROOUT at %" PRIu64, pos);
+		}
+		pos += n;
+		fill_advance(c, n);
+	}
+	return PA_OK;
+}
+
+static int
+fill_device_zero(struct fill_ctx *c, uint64_t end, pa_err *err)
+{
+	int rc;
+
+	c->total      = end - c->req->offset;
+	c->res.method = FILL_FULL;
+	rc            = fill_blkzeroout(c, c->req->offset, end, err);
+	if (rc != PA_UNIMPLEMENTED)
+		return rc;
+	snprintf(c->res.note, sizeof(c->res.note),
+	    "BLKZEROOUT is not supported on %s; wrote zeros", c->res.target);
+	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "write-zeroes");
+	c->direct_ok = true;
+	if ((rc = fill_alloc_zeros(c, err)) != PA_OK)
+		return rc;
+	return fill_write_zeros(c, c->req->offset, c->total, true, err);
+}
+
+static int
+fill_device(struct fill_ctx *c, const struct stat *st, pa_err *err)
+{
+	const struct fill_request *req = c->req;
+	uint64_t                   end = 0;
+	int                        rc;
+
+	snprintf(c->res.target, sizeof(c->res.target), "block device %u:%u",
+	    major(st->st_rdev), minor(st->st_rdev));
+	if (req->method == FILL_FALLOC)
+		return pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "fallocate does not apply to %s (%s); use full or auto",
+		    req->path, c->res.target);
+	// O_EXCL fails with EBUSY while the device is mounted or claimed.
+	if ((c->fd = open(req->path, O_RDWR | O_EXCL | O_CLOEXEC)) < 0 &&
+	    errno == EBUSY)
+		return pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "%s is busy: mounted or held open by another user",
+		    req->path);
+	if (c->fd < 0)
+		return pa_err_errno(err, errno, "open %s", req->path);
+	if ((rc = fill_device_range(&end, c, err)) != PA_OK)
+		return rc;
+	if (!req->force &&
+	    (rc = probe_check_range(c->fd, req->offset, end, err)) != PA_OK)
+		return rc;
+	if ((rc = fill_device_zero(c, end, err)) != PA_OK)
+		return rc;
+	if (fdatasync(c->fd) != 0)
+		return pa_err_errno(err, errno, "fdatasync %s", req->path);
+	return PA_OK;
+}
+
+static int
+fill_check_request(const struct fill_request *req, pa_err *err)
+{
+	if (req == NULL || req->path == NULL || req->path[0] == '\0')
+		return pa_err_set(err, PA_INVALID_ARGUMENT, "no path");
+	if (req->method != FILL_AUTO && req->method != FILL_FALLOC &&
+	    req->method != FILL_FULL)
+		return pa_err_set(
+		    err, PA_INVALID_ARGUMENT, "method %d", (int) req->method);
+	return PA_OK;
+}
+
+int
+fill_run(struct fill_result *out, const struct fill_request *req, pa_err *err)
+{
+	struct fill_ctx c;
+	struct stat     st;
+	uint64_t        t0 = fill_now_ns();
+	int             rc;
+
+	memset(&c, 0, sizeof(c));
+	c.req   = req;
+	c.fd    = -1;
+	c.dirfd = -1;
+	if ((rc = fill_check_request(req, err)) != PA_OK)
+		goto done;
+	if (stat(req->path, &st) == 0 && S_ISBLK(st.st_mode))
+		rc = fill_device(&c, &st, err);
+	else
+		rc = fill_file(&c, err);
+	if (rc != PA_OK)
+		goto done;
+	c.res.duration_ns = fill_now_ns() - t0;
+	*out              = c.res;
+done:
+	if (c.fd >= 0)
+		close(c.fd);
+	if (c.dirfd >= 0)
+		close(c.dirfd);
+	free(c.zeros);
+	free(c.dirpath);
+	free(c.basepath);
+	return rc;
+}

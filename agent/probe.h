@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+// probe.h: what a preallocation target is: file or block device, and its
+// storage.
+#ifndef PREALLOC_AGENT_PROBE_H
+#define PREALLOC_AGENT_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "prealloc/status.h"
+
+/** The most signatures probe_info keeps; more are counted, not kept. */
+#define PROBE_MAX_SIGNATURES 16
+
+/** What a path names. */
+enum probe_kind {
+	PROBE_FILE     = 0, ///< an existing regular file
+	PROBE_NEW_FILE = 1, ///< no file yet; its directory exists
+	PROBE_BLOCK    = 2, ///< a block device
+};
+
+/** Whether fallocate(2) works on a filesystem, as learnt by trying it. */
+enum probe_falloc {
+	PROBE_FALLOC_UNKNOWN = 0, ///< the try failed for another reason
+	PROBE_FALLOC_YES     = 1,
+	PROBE_FALLOC_NO      = 2, ///< EOPNOTSUPP
+};
+
+/** One signature libblkid found on a device. */
+struct probe_signature {
+	char     usage[24]; ///< "filesystem", "partition table", "raid", ...
+	char     type[32];  ///< "ext4", "dos", "gpt", ...
+	char     uuid[64];  ///< "" when the signature has none
+	char     label[64]; ///< "" when the signature has none
+	uint64_t offset;    ///< byte offset of the magic on the device
+	uint64_t magic_len; ///< length of the magic in bytes
+};
+
+/** What probe_path() learns. Plain data: nothing to free. */
+struct probe_info {
+	enum probe_kind kind;
+	// files (PROBE_FILE and PROBE_NEW_FILE)
+	char              fs[32];     ///< "ext4", "xfs", "tmpfs", "0x1234abcd"
+	uint64_t          size;       ///< st_size; 0 for a new file
+	uint64_t          allocated;  ///< st_blocks * 512
+	uint64_t          free_bytes; ///< f_bavail * f_bsize
+	enum probe_falloc falloc;
+	// block devices (PROBE_BLOCK); size is the device size
+	unsigned int           major, minor;
+	uint32_t               logical_sector;
+	uint32_t               physical_sector;
+	uint64_t               min_io;           ///< libblkid topology
+	uint64_t               optimal_io;       ///< 0 when not reported
+	int64_t                alignment_offset; ///< libblkid topology
+	bool                   busy;             ///< O_EXCL gave EBUSY
+	uint64_t               write_zeroes_max; ///< 0: no offload
+	size_t                 nsigs;            ///< signatures found
+	struct probe_signature sigs[PROBE_MAX_SIGNATURES];
+};
+
+/**
+ * Probe what @p path names, without writing to it.
+ * @param[out] out  filled only on PA_OK.
+ * @param path      a regular file (which may not exist yet, if its
+ *                  directory does) or a block device; read, not kept.
+ * @param err       optional; on failure the code and a message.
+ * @return PA_OK; PA_INVALID_ARGUMENT for another kind of file;
+ *         PA_NOT_FOUND when neither the path nor its directory exists;
+ *         PA_PERMISSION_DENIED; PA_INTERNAL when libblkid fails.
+ */
+int probe_path(struct probe_info *out, const char *path, pa_err *err);
+
+/**
+ * Name the filesystem that holds the open file @p fd, from statfs f_type,
+ * and for ext2/3/4 (one magic) from the mount's type in mountinfo.
+ * @param[out] out  filled only on PA_OK, NUL-terminated.
+ * @param len       size of @p out.
+ * @return PA_OK, or the fstatfs error's code.
+ */
+int probe_fs_name(char *out, size_t len, int fd, pa_err *err);
+
+/**
+ * Whether fallocate works on the filesystem of directory @p dirfd: the
+ * answer cached for that filesystem, else a 4 KiB fallocate of an
+ * unnamed temporary file there. Thread-safe.
+ * @return the answer; PROBE_FALLOC_UNKNOWN when the try could not tell.
+ */
+enum probe_falloc probe_falloc_works(int dirfd);
+
+/**
+ * Record what a real fallocate on the open file @p fd taught, so that
+ * later probes of that filesystem report it. Thread-safe.
+ */
+void probe_falloc_learnt(int fd, enum probe_falloc works);
+
+/**
+ * Every signature libblkid finds on the open block device @p fd
+ * (superblocks and partition tables).
+ * @param[out] sigs     up to @p max signatures, in the order found; its
+ *                      contents are unspecified on failure.
+ * @param[out] n_out    how many were found (may exceed @p max); written
+ *                      only on PA_OK.
+ * @return PA_OK, or PA_INTERNAL when libblkid fails.
+ */
+int probe_signatures(struct probe_signature *sigs, size_t *n_out, size_t max,
+    int fd, pa_err *err);
+
+/**
+ * Refuse to write [@p off, @p end) of the block device @p fd when a
+ * signature's magic lies in that range. blkid_do_safeprobe() decides:
+ * nothing found is fine; a found or ambivalent result is checked
+ * signature by signature; a probe error refuses.
+ * @return PA_OK; PA_FAILED_PRECONDITION naming the type and UUID;
+ *         PA_INTERNAL when the device cannot be probed.
+ */
+int probe_check_range(int fd, uint64_t off, uint64_t end, pa_err *err);
+
+#endif // PREALLOC_AGENT_PROBE_H
