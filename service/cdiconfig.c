@@ -616,6 +616,15 @@ cdiconfig_class_count(const cdiconfig *c)
 	return c->nclasses;
 }
 
+const cdiconfig_setting *
+cdiconfig_class_at(const cdiconfig *c, size_t i, const char **name_out)
+{
+	if (i >= c->nclasses)
+		return NULL;
+	*name_out = c->classes[i].name;
+	return &c->classes[i].s;
+}
+
 uint64_t
 cdiconfig_generation(const cdiconfig *c)
 {

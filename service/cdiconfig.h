@@ -108,6 +108,14 @@ const cdiconfig_setting *cdiconfig_class(const cdiconfig *c, const char *name);
 /** @return how many storage classes are listed (both maps together). */
 size_t cdiconfig_class_count(const cdiconfig *c);
 
+/**
+ * The @p i-th storage class, in the order first seen in the document.
+ * @param[out] name_out  the class name (borrowed; lives as long as @p c).
+ * @return its setting (borrowed), or NULL when @p i >= the class count.
+ */
+const cdiconfig_setting *cdiconfig_class_at(
+    const cdiconfig *c, size_t i, const char **name_out);
+
 /** @return the generation from the options given to the parse. */
 uint64_t cdiconfig_generation(const cdiconfig *c);
 

@@ -28,7 +28,8 @@ make_cert(const char *ca, const char *name)
 {
 	return testlib_run(
 	    "cd '%s' && "
-	    "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext && "
+	    "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext "
+	    "&& "
 	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
 	    "-nodes -keyout %s.key -out %s.csr -subj /CN=localhost "
 	    ">/dev/null 2>&1 && "
@@ -42,9 +43,9 @@ static int
 make_ca(const char *ca)
 {
 	return testlib_run("cd '%s' && openssl req -x509 -newkey ec "
-			   "-pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-			   "-keyout %s.key -out %s.crt -days 2 -subj /CN=%s "
-			   ">/dev/null 2>&1",
+	                   "-pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	                   "-keyout %s.key -out %s.crt -days 2 -subj /CN=%s "
+	                   ">/dev/null 2>&1",
 	    dir, ca, ca, ca);
 }
 
@@ -52,7 +53,8 @@ static int
 group_setup(void **state)
 {
 	if (!testlib_have_program("openssl"))
-		testlib_skip_all("openssl(1) is missing: apt-get install openssl");
+		testlib_skip_all(
+		    "openssl(1) is missing: apt-get install openssl");
 	dir = testlib_tmpdir("rpctls");
 	if (make_ca("ca") != 0 || make_cert("ca", "server") != 0 ||
 	    make_cert("ca", "client") != 0 || make_ca("other") != 0 ||
@@ -77,7 +79,7 @@ echo_once(const char *url, const rpc_server_opts *sopts,
     const rpc_client_opts *copts, pa_err *err)
 {
 	rpctest_server s;
-	rpc_client    *c = NULL;
+	rpc_client    *c        = NULL;
 	char           echo[32] = "";
 	int            rc;
 
@@ -112,7 +114,8 @@ test_rpc_transport__ipc(void **state)
 static void
 test_rpc_transport__tcp(void **state)
 {
-	assert_int_equal(echo_once("tcp://127.0.0.1:0", NULL, NULL, NULL), PA_OK);
+	assert_int_equal(
+	    echo_once("tcp://127.0.0.1:0", NULL, NULL, NULL), PA_OK);
 }
 
 static void
@@ -121,9 +124,11 @@ test_rpc_transport__tls_verifies_the_server(void **state)
 	rpc_server_opts s = RPC_SERVER_OPTS_INIT;
 	rpc_client_opts c = RPC_CLIENT_OPTS_INIT;
 
-	s.tls  = (rpc_tls_files) { path("server.crt"), path("server.key"), NULL };
-	c.tls  = (rpc_tls_files) { NULL, NULL, path("ca.crt") };
-	assert_int_equal(echo_once("tls+tcp://127.0.0.1:0", &s, &c, NULL), PA_OK);
+	s.tls =
+	    (rpc_tls_files) { path("server.crt"), path("server.key"), NULL };
+	c.tls = (rpc_tls_files) { NULL, NULL, path("ca.crt") };
+	assert_int_equal(
+	    echo_once("tls+tcp://127.0.0.1:0", &s, &c, NULL), PA_OK);
 }
 
 static void
@@ -132,11 +137,12 @@ test_rpc_transport__tls_refuses_a_server_from_another_ca(void **state)
 	rpc_server_opts s = RPC_SERVER_OPTS_INIT;
 	rpc_client_opts c = RPC_CLIENT_OPTS_INIT;
 
-	s.tls = (rpc_tls_files) { path("stranger.crt"), path("stranger.key"), NULL };
+	s.tls = (rpc_tls_files) { path("stranger.crt"), path("stranger.key"),
+		NULL };
 	c.tls = (rpc_tls_files) { NULL, NULL, path("ca.crt") };
 	c.connect_ms = 500;
-	assert_int_equal(echo_once("tls+tcp://127.0.0.1:0", &s, &c, NULL),
-	    PA_UNAVAILABLE);
+	assert_int_equal(
+	    echo_once("tls+tcp://127.0.0.1:0", &s, &c, NULL), PA_UNAVAILABLE);
 }
 
 static void
@@ -149,22 +155,23 @@ test_rpc_transport__mutual_tls_accepts_a_signed_client(void **state)
 		path("ca.crt") };
 	c.tls = (rpc_tls_files) { path("client.crt"), path("client.key"),
 		path("ca.crt") };
-	assert_int_equal(echo_once("tls+tcp://127.0.0.1:0", &s, &c, NULL), PA_OK);
+	assert_int_equal(
+	    echo_once("tls+tcp://127.0.0.1:0", &s, &c, NULL), PA_OK);
 }
 
 static void
 test_rpc_transport__mutual_tls_refuses_a_client_without_cert(void **state)
 {
-	rpc_server_opts s = RPC_SERVER_OPTS_INIT;
-	rpc_client_opts c = RPC_CLIENT_OPTS_INIT;
+	rpc_server_opts s   = RPC_SERVER_OPTS_INIT;
+	rpc_client_opts c   = RPC_CLIENT_OPTS_INIT;
 	pa_err          err = PA_ERR_INIT;
 
-	s.tls = (rpc_tls_files) { path("server.crt"), path("server.key"),
-		path("ca.crt") };
-	c.tls = (rpc_tls_files) { NULL, NULL, path("ca.crt") };
+	s.tls        = (rpc_tls_files) { path("server.crt"), path("server.key"),
+		       path("ca.crt") };
+	c.tls        = (rpc_tls_files) { NULL, NULL, path("ca.crt") };
 	c.connect_ms = 500;
-	assert_int_equal(echo_once("tls+tcp://127.0.0.1:0", &s, &c, &err),
-	    PA_UNAVAILABLE);
+	assert_int_equal(
+	    echo_once("tls+tcp://127.0.0.1:0", &s, &c, &err), PA_UNAVAILABLE);
 }
 
 static void
@@ -178,8 +185,8 @@ test_rpc_transport__mutual_tls_refuses_a_client_from_another_ca(void **state)
 	c.tls = (rpc_tls_files) { path("stranger.crt"), path("stranger.key"),
 		path("ca.crt") };
 	c.connect_ms = 500;
-	assert_int_equal(echo_once("tls+tcp://127.0.0.1:0", &s, &c, NULL),
-	    PA_UNAVAILABLE);
+	assert_int_equal(
+	    echo_once("tls+tcp://127.0.0.1:0", &s, &c, NULL), PA_UNAVAILABLE);
 }
 
 static void
@@ -195,11 +202,11 @@ test_rpc_transport__tls_listener_needs_cert_and_key(void **state)
 	assert_non_null(strstr(err.msg, "certificate"));
 	rpc_server_free(s);
 
-	opts.tls = (rpc_tls_files) { path("missing.crt"), path("server.key"),
-		NULL };
+	opts.tls =
+	    (rpc_tls_files) { path("missing.crt"), path("server.key"), NULL };
 	assert_int_equal(rpc_server_new(&s, &opts, NULL), PA_OK);
-	assert_int_equal(rpc_server_listen(s, "tls+tcp://127.0.0.1:0", &err),
-	    PA_NOT_FOUND);
+	assert_int_equal(
+	    rpc_server_listen(s, "tls+tcp://127.0.0.1:0", &err), PA_NOT_FOUND);
 	assert_non_null(strstr(err.msg, "missing.crt"));
 	rpc_server_free(s);
 }
@@ -210,7 +217,8 @@ test_rpc_transport__url_host_for_name_checks(void **state)
 	char buf[64];
 
 	assert_string_equal(
-	    rpc_tls_url_host(buf, sizeof(buf), "tls+tcp://node-1:9651"), "node-1");
+	    rpc_tls_url_host(buf, sizeof(buf), "tls+tcp://node-1:9651"),
+	    "node-1");
 	assert_string_equal(
 	    rpc_tls_url_host(buf, sizeof(buf), "tls+tcp://[::1]:9651"), "::1");
 	assert_true(rpc_tls_url("tls+tcp://x:1"));
@@ -232,7 +240,8 @@ main(void)
 		    test_rpc_transport__mutual_tls_refuses_a_client_without_cert),
 		cmocka_unit_test(
 		    test_rpc_transport__mutual_tls_refuses_a_client_from_another_ca),
-		cmocka_unit_test(test_rpc_transport__tls_listener_needs_cert_and_key),
+		cmocka_unit_test(
+		    test_rpc_transport__tls_listener_needs_cert_and_key),
 		cmocka_unit_test(test_rpc_transport__url_host_for_name_checks),
 	};
 

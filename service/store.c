@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: Apache-2.0
+// store.c: load, watch, reload and persist the CDIConfig; swap snapshots.
+//
+// Readers take the current snapshot under a mutex held only for a pointer
+// copy and a reference, so a request never waits for a parse. Writers
+// (reload, apply) are serialized by a second mutex and parse outside the
+// first. A snapshot is immutable, so no answer can mix two configs.
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+
+// A CDIConfig with 10,000 storage classes is under 1 MiB.
+#define STORE_MAX_FILE (16 * 1024 * 1024)
+
+struct store {
+	char            path[PATH_MAX];
+	char            dir[PATH_MAX];
+	pthread_mutex_t snap_mtx;  // guards snap
+	pthread_mutex_t write_mtx; // serializes reload and apply; guards below
+	cdiconfig      *snap;
+	uint64_t        generation;
+	uint64_t        content_hash; // of the bytes behind snap; 0: default
+	store_status    status;
+	int             inotify_fd;
+	int             stop_pipe[2];
+	pthread_t       watcher;
+	bool            watching;
+	void (*on_reload)(void *, int, bool, const pa_err *);
+	void *on_reload_arg;
+};
+
+static int64_t
+store_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// FNV-1a: enough to tell that a reload read the bytes already served.
+static uint64_t
+store_hash(const char *buf, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char) buf[i]) * 1099511628211ULL;
+	return h | 1; // never 0, which stands for the default
+}
+
+static int
+store_read_file(char **out, size_t *len_out, const char *path, pa_err *err)
+{
+	char   *buf = NULL;
+	size_t  len = 0;
+	ssize_t n;
+	int     fd, rc = PA_OK;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return pa_err_errno(err, errno, "open %s", path);
+	if ((buf = malloc(STORE_MAX_FILE + 1)) == NULL) {
+		rc = pa_err_errno(err, ENOMEM, "read %s", path);
+		goto done;
+	}
+	while ((n = read(fd, buf + len, STORE_MAX_FILE + 1 - len)) > 0)
+		len += (size_t) n;
+	if (n < 0) {
+		rc = pa_err_errno(err, errno, "read %s", path);
+		goto done;
+	}
+	if (len > STORE_MAX_FILE) {
+		rc = pa_err_set(err, PA_RESOURCE_EXHAUSTED,
+		    "%s is larger than %d bytes", path, STORE_MAX_FILE);
+		goto done;
+	}
+	buf[len] = '\0';
+	*out     = buf;
+	*len_out = len;
+	buf      = NULL;
+done:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+// Serve @p next; the caller holds write_mtx. Takes @p next's reference.
+static void
+store_swap(store *s, cdiconfig *next, uint64_t hash, bool from_file)
+{
+	cdiconfig *old;
+
+	pthread_mutex_lock(&s->snap_mtx);
+	old     = s->snap;
+	s->snap = next;
+	pthread_mutex_unlock(&s->snap_mtx);
+	cdiconfig_unref(old);
+	s->content_hash     = hash;
+	s->generation       = cdiconfig_generation(next);
+	s->status.from_file = from_file;
+	s->status.ever_loaded |= from_file;
+	s->status.loaded_unix_ms = store_now_ms();
+	s->status.last_error[0]  = '\0';
+	s->status.reloads++;
+}
+
+static void
+store_record_failure(store *s, const pa_err *err)
+{
+	snprintf(
+	    s->status.last_error, sizeof(s->status.last_error), "%s", err->msg);
+	s->status.reload_failures++;
+}
+
+// Parse @p buf as the next generation. The caller holds write_mtx.
+static int
+store_parse(cdiconfig **out, store *s, const char *buf, size_t len, bool strict,
+    pa_err *err)
+{
+	cdiconfig_opts opts = CDICONFIG_OPTS_INIT;
+
+	opts.generation = s->generation + 1;
+	opts.strict     = strict;
+	return cdiconfig_parse(out, buf, len, s->path, &opts, err);
+}
+
+// Load the file, holding write_mtx. ENOENT serves the default.
+static int
+store_load_locked(store *s, bool *changed_out, bool *missing_out, pa_err *err)
+{
+	cdiconfig     *next = NULL;
+	cdiconfig_opts opts = CDICONFIG_OPTS_INIT;
+	char          *buf  = NULL;
+	size_t         len  = 0;
+	uint64_t       hash;
+	int            rc;
+
+	*changed_out = false;
+	rc           = store_read_file(&buf, &len, s->path, err);
+	if (rc == PA_NOT_FOUND && s->snap != NULL && !s->status.from_file)
+		return PA_OK; // still missing: the default stays, quietly
+	if (rc == PA_NOT_FOUND && s->snap == NULL) {
+		*missing_out    = true;
+		opts.generation = 1;
+		if ((rc = cdiconfig_default(&next, &opts, err)) == PA_OK) {
+			store_swap(s, next, 0, false);
+			*changed_out = true;
+		}
+		return rc;
+	}
+	if (rc != PA_OK)
+		goto done;
+	hash = store_hash(buf, len);
+	if (hash == s->content_hash)
+		goto done; // the bytes already served
+	if ((rc = store_parse(&next, s, buf, len, false, err)) != PA_OK)
+		goto done;
+	store_swap(s, next, hash, true);
+	*changed_out = true;
+done:
+	if (rc != PA_OK && err != NULL)
+		store_record_failure(s, err);
+	free(buf);
+	return rc;
+}
+
+int
+store_open(store **out, bool *missing_out, const char *path, pa_err *err)
+{
+	store *s = NULL;
+	bool   changed, missing = false;
+	char   tmp[PATH_MAX];
+	pa_err local;
+	int    rc;
+
+	if (path == NULL || strlen(path) >= sizeof(s->path))
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "config path missing or too long");
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(s->dir, sizeof(s->dir), "%s", dirname(tmp));
+	s->inotify_fd   = -1;
+	s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	pthread_mutex_init(&s->snap_mtx, NULL);
+	pthread_mutex_init(&s->write_mtx, NULL);
+	pthread_mutex_lock(&s->write_mtx);
+	rc = store_load_locked(s, &changed, &missing, err ? err : &local);
+	pthread_mutex_unlock(&s->write_mtx);
+	if (rc != PA_OK) {
+		store_free(s);
+		return rc;
+	}
+	if (missing_out != NULL)
+		*missing_out = missing;
+	*out = s;
+	return PA_OK;
+}
+
+cdiconfig *
+store_snapshot(store *s)
+{
+	cdiconfig *c;
+
+	pthread_mutex_lock(&s->snap_mtx);
+	c = cdiconfig_ref(s->snap);
+	pthread_mutex_unlock(&s->snap_mtx);
+	return c;
+}
+
+int
+store_reload(store *s, bool *changed_out, pa_err *err)
+{
+	bool   changed = false, missing = false;
+	pa_err local;
+	int    rc;
+
+	pthread_mutex_lock(&s->write_mtx);
+	rc = store_load_locked(s, &changed, &missing, err ? err : &local);
+	pthread_mutex_unlock(&s->write_mtx);
+	if (changed_out != NULL)
+		*changed_out = changed;
+	return rc;
+}
+
+// Write @p buf to a temp file beside the config, fsync it, rename it over
+// the config and fsync the directory: a crash leaves the old or the new.
+static int
+store_persist(store *s, const char *buf, size_t len, pa_err *err)
+{
+	char tmp[PATH_MAX + 16];
+	int  fd = -1, dfd = -1, rc = PA_OK;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", s->path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		if (errno == EROFS || errno == EACCES || errno == EPERM)
+			return pa_err_set(err, PA_FAILED_PRECONDITION,
+			    "config %s is read-only (a ConfigMap mount?): "
+			    "change the ConfigMap instead",
+			    s->path);
+		return pa_err_errno(err, errno, "create a file in %s", s->dir);
+	}
+	for (size_t off = 0; off < len && rc == PA_OK;) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0)
+			rc = pa_err_errno(err, errno, "write %s", tmp);
+		else
+			off += (size_t) n;
+	}
+	if (rc == PA_OK && (fchmod(fd, 0644) != 0 || fsync(fd) != 0))
+		rc = pa_err_errno(err, errno, "sync %s", tmp);
+	if (close(fd) != 0 && rc == PA_OK)
+		rc = pa_err_errno(err, errno, "close %s", tmp);
+	if (rc == PA_OK && rename(tmp, s->path) != 0)
+		rc = pa_err_errno(err, errno, "rename over %s", s->path);
+	if (rc != PA_OK) {
+		unlink(tmp);
+		return rc;
+	}
+	if ((dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (fsync(dfd) != 0)
+			rc = pa_err_errno(err, errno, "sync %s", s->dir);
+		close(dfd);
+	}
+	return rc;
+}
+
+int
+store_apply(cdiconfig **out, store *s, const char *yaml, size_t len,
+    uint64_t expected_generation, bool strict, pa_err *err)
+{
+	cdiconfig *next = NULL;
+	int        rc;
+
+	pthread_mutex_lock(&s->write_mtx);
+	if (expected_generation != 0 && expected_generation != s->generation) {
+		rc = pa_err_set(err, PA_ABORTED,
+		    "config generation is %llu, not %llu: get it again and "
+		    "reapply",
+		    (unsigned long long) s->generation,
+		    (unsigned long long) expected_generation);
+		goto done;
+	}
+	if ((rc = store_parse(&next, s, yaml, len, strict, err)) != PA_OK)
+		goto done;
+	if ((rc = store_persist(s, yaml, len, err)) != PA_OK)
+		goto done;
+	store_swap(s, cdiconfig_ref(next), store_hash(yaml, len), true);
+	*out = next;
+	next = NULL;
+done:
+	pthread_mutex_unlock(&s->write_mtx);
+	cdiconfig_unref(next);
+	return rc;
+}
+
+void
+store_get_status(store_status *out, store *s)
+{
+	pthread_mutex_lock(&s->write_mtx);
+	*out = s->status;
+	pthread_mutex_unlock(&s->write_mtx);
+}
+
+const char *
+store_path(const store *s)
+{
+	return s->path;
+}
+
+// Read every pending event. @return true when one concerns the config:
+// the file itself, or a kubelet ConfigMap entry ("..data", "..<timestamp>").
+// Other files in the directory (a socket, an editor's swap file) are not.
+static bool
+store_drain_events(store *s)
+{
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const char *base = strrchr(s->path, '/');
+	bool        ours = false;
+	ssize_t     n;
+
+	base = base != NULL ? base + 1 : s->path;
+	while ((n = read(s->inotify_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *) p;
+
+			if (ev->len > 0 &&
+			    (strcmp(ev->name, base) == 0 ||
+			        strncmp(ev->name, "..", 2) == 0))
+				ours = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return ours;
+}
+
+static void *
+store_watch_loop(void *arg)
+{
+	store        *s      = arg;
+	struct pollfd fds[2] = {
+		{ .fd = s->inotify_fd, .events = POLLIN },
+		{ .fd = s->stop_pipe[0], .events = POLLIN },
+	};
+
+	for (;;) {
+		bool   changed = false;
+		pa_err err     = PA_ERR_INIT;
+		int    rc;
+
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (fds[1].revents != 0)
+			break;
+		if ((fds[0].revents & POLLIN) == 0)
+			continue;
+		if (!store_drain_events(s))
+			continue;
+		// An editor or kubelet writes in several steps: let them land.
+		usleep(50 * 1000);
+		store_drain_events(s);
+		rc = store_reload(s, &changed, &err);
+		if (s->on_reload != NULL)
+			s->on_reload(s->on_reload_arg, rc, changed, &err);
+	}
+	return NULL;
+}
+
+int
+store_watch(store *s,
+    void (*on_reload)(void *arg, int rc, bool changed, const pa_err *err),
+    void *arg, pa_err *err)
+{
+	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+	    IN_CREATE | IN_DELETE | IN_ATTRIB;
+
+	s->on_reload     = on_reload;
+	s->on_reload_arg = arg;
+	if ((s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return pa_err_errno(err, errno, "inotify");
+	if (inotify_add_watch(s->inotify_fd, s->dir, mask) < 0)
+		return pa_err_errno(err, errno, "watch %s", s->dir);
+	if (pipe2(s->stop_pipe, O_CLOEXEC) != 0)
+		return pa_err_errno(err, errno, "pipe");
+	if (pthread_create(&s->watcher, NULL, store_watch_loop, s) != 0)
+		return pa_err_set(err, PA_INTERNAL, "cannot start the watcher");
+	s->watching = true;
+	return PA_OK;
+}
+
+void
+store_free(store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->watching) {
+		if (write(s->stop_pipe[1], "x", 1) != 1)
+			pthread_cancel(s->watcher);
+		pthread_join(s->watcher, NULL);
+	}
+	if (s->inotify_fd >= 0)
+		close(s->inotify_fd);
+	if (s->stop_pipe[0] >= 0) {
+		close(s->stop_pipe[0]);
+		close(s->stop_pipe[1]);
+	}
+	cdiconfig_unref(s->snap);
+	pthread_mutex_destroy(&s->snap_mtx);
+	pthread_mutex_destroy(&s->write_mtx);
+	free(s);
+}

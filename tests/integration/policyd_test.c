@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: Apache-2.0
+// policyd_test.c: the real prealloc-policyd over ipc and tcp, with its
+// config file rewritten, broken, swapped as a ConfigMap and applied.
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "prealloc/v1/policy.pb-c.h"
+#include "rpc_client.h"
+#include "testlib.h"
+
+#define SVC "/cdi.prealloc.v1.PreallocationPolicy/"
+#define UNSET CDI__PREALLOC__V1__PREALLOCATION__PREALLOCATION_UNSET
+#define PTRUE CDI__PREALLOC__V1__PREALLOCATION__PREALLOCATION_TRUE
+#define PFALSE CDI__PREALLOC__V1__PREALLOCATION__PREALLOCATION_FALSE
+
+typedef Cdi__Prealloc__V1__ResolvePreallocationResponse resolve_resp;
+typedef Cdi__Prealloc__V1__GetConfigResponse            getconfig_resp;
+typedef Cdi__Prealloc__V1__ApplyConfigResponse          apply_resp;
+
+static const char *config_a = "apiVersion: cdi.kubevirt.io/v1beta1\n"
+                              "kind: CDIConfig\n"
+                              "metadata:\n"
+                              "  name: config\n"
+                              "spec:\n"
+                              "  preallocation:\n"
+                              "    global: true\n"
+                              "    storageClass:\n"
+                              "      fast: true\n"
+                              "      slow: false\n"
+                              "  filesystemOverhead:\n"
+                              "    global: \"0.1\"\n"
+                              "    storageClass:\n"
+                              "      fast: \"0.055\"\n";
+
+typedef struct fixture {
+	char          *dir;
+	char           config[600];
+	char           ipc[600];
+	char           http[64];
+	testlib_daemon d;
+	rpc_client    *cli;
+} fixture;
+
+static void
+write_file(const char *path, const char *text)
+{
+	char  tmp[700];
+	FILE *f;
+
+	// Replace atomically, as an editor or kubectl would.
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	assert_non_null(f = fopen(tmp, "w"));
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static int
+start_daemon(fixture *f, const char *extra_listen)
+{
+	char  logpath[700];
+	char *argv[] = { (char *) testlib_built("service/prealloc-policyd"),
+		"--config", f->config, "--listen", f->ipc, "--http",
+		"127.0.0.1:0", extra_listen ? "--listen" : NULL,
+		(char *) extra_listen, NULL };
+
+	snprintf(logpath, sizeof(logpath), "%s/policyd.log", f->dir);
+	if (testlib_daemon_start(&f->d, logpath, "policyd.ready", argv) != 0)
+		return -1;
+	assert_int_equal(
+	    testlib_daemon_log_value(&f->d, "event=policyd.http_listening",
+	        "addr", f->http, sizeof(f->http)),
+	    0);
+	return 0;
+}
+
+static int
+policyd_setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+
+	f->dir = testlib_tmpdir("policyd");
+	snprintf(f->config, sizeof(f->config), "%s/cdiconfig.yaml", f->dir);
+	snprintf(f->ipc, sizeof(f->ipc), "ipc://%s/policy.sock", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+policyd_teardown(void **state)
+{
+	fixture *f = *state;
+
+	rpc_client_free(f->cli);
+	testlib_daemon_kill(&f->d);
+	testlib_run("umount -q '%s/ro' 2>/dev/null", f->dir);
+	testlib_rm_rf(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+connect_client(fixture *f, const char *url)
+{
+	rpc_client_free(f->cli);
+	f->cli = NULL;
+	assert_int_equal(rpc_client_new(&f->cli, url, NULL, NULL), PA_OK);
+}
+
+static int
+resolve(
+    rpc_client *c, int pref, const char *sc, resolve_resp **out, pa_err *err)
+{
+	Cdi__Prealloc__V1__ResolvePreallocationRequest req =
+	    CDI__PREALLOC__V1__RESOLVE_PREALLOCATION_REQUEST__INIT;
+
+	req.data_volume   = "dv";
+	req.preallocation = (Cdi__Prealloc__V1__Preallocation) pref;
+	req.storage_class = (char *) sc;
+	return rpc_client_call((ProtobufCMessage **) out, c,
+	    SVC "ResolvePreallocation", &req.base,
+	    &cdi__prealloc__v1__resolve_preallocation_response__descriptor,
+	    5000, err);
+}
+
+static void
+expect(rpc_client *c, int pref, const char *sc, int preallocate,
+    const char *decided_by)
+{
+	resolve_resp *r   = NULL;
+	pa_err        err = PA_ERR_INIT;
+
+	if (resolve(c, pref, sc, &r, &err) != PA_OK)
+		fail_msg("resolve(%d, %s): %s", pref, sc, err.msg);
+	if (r->preallocate != preallocate ||
+	    strcmp(r->decided_by_name, decided_by) != 0)
+		fail_msg("resolve(%d, '%s'): got %d by %s, want %d by %s", pref,
+		    sc, r->preallocate, r->decided_by_name, preallocate,
+		    decided_by);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+static getconfig_resp *
+get_config(rpc_client *c)
+{
+	Cdi__Prealloc__V1__GetConfigRequest req =
+	    CDI__PREALLOC__V1__GET_CONFIG_REQUEST__INIT;
+	getconfig_resp *out = NULL;
+
+	assert_int_equal(
+	    rpc_client_call((ProtobufCMessage **) &out, c, SVC "GetConfig",
+	        &req.base, &cdi__prealloc__v1__get_config_response__descriptor,
+	        5000, NULL),
+	    PA_OK);
+	return out;
+}
+
+static int
+apply(rpc_client *c, const char *yaml, uint64_t gen, apply_resp **out,
+    pa_err *err)
+{
+	Cdi__Prealloc__V1__ApplyConfigRequest req =
+	    CDI__PREALLOC__V1__APPLY_CONFIG_REQUEST__INIT;
+
+	req.yaml                = (char *) yaml;
+	req.expected_generation = gen;
+	return rpc_client_call((ProtobufCMessage **) out, c, SVC "ApplyConfig",
+	    &req.base, &cdi__prealloc__v1__apply_config_response__descriptor,
+	    5000, err);
+}
+
+// Wait until the daemon serves a generation above @p gen.
+static uint64_t
+wait_generation_above(rpc_client *c, uint64_t gen)
+{
+	for (int i = 0; i < 250; i++) {
+		getconfig_resp *g   = get_config(c);
+		uint64_t        now = g->generation;
+
+		protobuf_c_message_free_unpacked(&g->base, NULL);
+		if (now > gen)
+			return now;
+		usleep(20 * 1000);
+	}
+	fail_msg("generation stayed at %llu", (unsigned long long) gen);
+	return 0;
+}
+
+// The whole precedence table on config_a.
+static void
+check_precedence(rpc_client *c)
+{
+	expect(c, PTRUE, "slow", 1, "dataVolume");
+	expect(c, PFALSE, "fast", 0, "dataVolume");
+	expect(c, PFALSE, "", 0, "dataVolume");
+	expect(c, UNSET, "fast", 1, "storageClass");
+	expect(c, UNSET, "slow", 0, "storageClass");
+	expect(c, UNSET, "other", 1, "global");
+	expect(c, UNSET, "", 1, "global");
+}
+
+static void
+test_policyd__precedence_over_ipc_and_tcp(void **state)
+{
+	fixture *f = *state;
+	char     url[128];
+
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon(f, "tcp://127.0.0.1:0"), 0);
+	connect_client(f, f->ipc);
+	check_precedence(f->cli);
+	assert_int_equal(testlib_daemon_log_value(
+	                     &f->d, "url=tcp://", "url", url, sizeof(url)),
+	    0);
+	connect_client(f, url);
+	check_precedence(f->cli);
+}
+
+static void
+test_policyd__invalid_storage_class_is_invalid_argument(void **state)
+{
+	fixture      *f   = *state;
+	resolve_resp *r   = NULL;
+	pa_err        err = PA_ERR_INIT;
+
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	assert_int_equal(resolve(f->cli, UNSET, "Not_A_Name", &r, &err),
+	    PA_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, "Not_A_Name"));
+}
+
+static void
+test_policyd__missing_file_serves_the_default(void **state)
+{
+	fixture        *f    = *state;
+	char           *body = NULL;
+	getconfig_resp *g;
+
+	assert_int_equal(start_daemon(f, NULL), 0);
+	assert_int_equal(
+	    testlib_daemon_count_log(&f->d, "event=store.default_config"), 1);
+	connect_client(f, f->ipc);
+	expect(f->cli, UNSET, "fast", 0, "default");
+	expect(f->cli, UNSET, "", 0, "default");
+	expect(f->cli, PTRUE, "", 1, "dataVolume");
+	g = get_config(f->cli);
+	assert_false(g->from_file);
+	protobuf_c_message_free_unpacked(&g->base, NULL);
+	assert_int_equal(testlib_http_get(f->http, "/readyz", &body), 503);
+	free(body);
+	assert_int_equal(testlib_http_get(f->http, "/healthz", &body), 200);
+	free(body);
+	// The file appears: it is picked up, and the daemon becomes ready.
+	write_file(f->config, config_a);
+	wait_generation_above(f->cli, 1);
+	expect(f->cli, UNSET, "fast", 1, "storageClass");
+	assert_int_equal(testlib_http_get(f->http, "/readyz", &body), 200);
+	free(body);
+}
+
+static void
+test_policyd__rewrite_changes_the_answer(void **state)
+{
+	fixture *f = *state;
+
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	expect(f->cli, UNSET, "", 1, "global");
+	write_file(f->config,
+	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	    "kind: CDIConfig\n"
+	    "spec:\n"
+	    "  preallocation: false\n");
+	wait_generation_above(f->cli, 1);
+	expect(f->cli, UNSET, "fast", 0, "global");
+}
+
+static void
+test_policyd__broken_file_keeps_last_good(void **state)
+{
+	fixture        *f    = *state;
+	char           *body = NULL;
+	getconfig_resp *g;
+
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	assert_int_equal(testlib_http_get(f->http, "/readyz", &body), 200);
+	free(body);
+	write_file(f->config,
+	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	    "kind: CDIConfig\n"
+	    "spec:\n"
+	    "  preallocation:\n"
+	    "    global: \"yes\"\n");
+	assert_int_equal(
+	    testlib_daemon_wait_log(&f->d, "event=store.reload_rejected", 5000),
+	    0);
+	check_precedence(f->cli);
+	g = get_config(f->cli);
+	assert_int_equal(g->generation, 1);
+	assert_non_null(strstr(g->last_error, "cdiconfig.yaml:5:13"));
+	protobuf_c_message_free_unpacked(&g->base, NULL);
+	assert_int_equal(testlib_http_get(f->http, "/readyz", &body), 503);
+	assert_non_null(strstr(body, "cdiconfig.yaml:5:13"));
+	free(body);
+	assert_int_equal(testlib_http_get(f->http, "/metrics", &body), 200);
+	assert_non_null(strstr(body, "prealloc_policy_config_load_error 1"));
+	assert_non_null(
+	    strstr(body, "prealloc_policy_reloads_total{result=\"error\"} 1"));
+	free(body);
+}
+
+static void
+test_policyd__configmap_symlink_swap(void **state)
+{
+	fixture *f = *state;
+
+	// The kubelet's layout: config.yaml -> ..data/config.yaml,
+	// ..data -> ..<timestamp>, swapped by renaming a new ..data link.
+	assert_int_equal(
+	    testlib_run("cd '%s' && mkdir ..t1 ..t2 && "
+	                "ln -s ..t1 ..data && "
+	                "ln -s ..data/cdiconfig.yaml cdiconfig.yaml",
+	        f->dir),
+	    0);
+	{
+		char p[700];
+
+		snprintf(p, sizeof(p), "%s/..t1/cdiconfig.yaml", f->dir);
+		write_file(p, config_a);
+		snprintf(p, sizeof(p), "%s/..t2/cdiconfig.yaml", f->dir);
+		write_file(p,
+		    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+		    "kind: CDIConfig\n"
+		    "spec:\n"
+		    "  preallocation:\n"
+		    "    storageClass:\n"
+		    "      fast: false\n");
+	}
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	expect(f->cli, UNSET, "fast", 1, "storageClass");
+	assert_int_equal(testlib_run("cd '%s' && ln -s ..t2 ..data_tmp && "
+	                             "mv -T ..data_tmp ..data",
+	                     f->dir),
+	    0);
+	wait_generation_above(f->cli, 1);
+	expect(f->cli, UNSET, "fast", 0, "storageClass");
+	expect(f->cli, UNSET, "other", 0, "default");
+}
+
+static void
+test_policyd__sighup_reloads(void **state)
+{
+	fixture *f = *state;
+
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	testlib_daemon_signal(&f->d, SIGHUP);
+	// Same bytes: nothing changes, and nothing fails.
+	usleep(200 * 1000);
+	expect(f->cli, UNSET, "", 1, "global");
+	assert_int_equal(testlib_daemon_count_log(&f->d, "reload_rejected"), 0);
+	assert_int_equal(testlib_daemon_stop(&f->d), 0);
+	assert_int_equal(
+	    testlib_daemon_count_log(&f->d, "event=policyd.stopping"), 1);
+}
+
+static void
+test_policyd__apply_config_with_generations(void **state)
+{
+	fixture        *f    = *state;
+	apply_resp     *a    = NULL;
+	getconfig_resp *g    = NULL;
+	pa_err          err  = PA_ERR_INIT;
+	const char     *next = "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	                       "kind: CDIConfig\n"
+	                       "spec:\n"
+	                       "  preallocation:\n"
+	                       "    global: false\n"
+	                       "    storageClass:\n"
+	                       "      gold: true\n";
+
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	assert_int_equal(apply(f->cli, next, 7, &a, &err), PA_ABORTED);
+	assert_non_null(strstr(err.msg, "generation is 1"));
+	assert_int_equal(
+	    apply(f->cli, "spec: [", 1, &a, &err), PA_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, ":1:"));
+	assert_int_equal(apply(f->cli, next, 1, &a, &err), PA_OK);
+	assert_int_equal(a->generation, 2);
+	protobuf_c_message_free_unpacked(&a->base, NULL);
+	expect(f->cli, UNSET, "gold", 1, "storageClass");
+	expect(f->cli, UNSET, "fast", 0, "global");
+	// A restart serves what was applied: it was persisted.
+	assert_int_equal(testlib_daemon_stop(&f->d), 0);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	expect(f->cli, UNSET, "gold", 1, "storageClass");
+	g = get_config(f->cli);
+	assert_non_null(strstr(g->yaml, "gold: true"));
+	assert_int_equal(g->n_storage_classes, 1);
+	assert_string_equal(g->storage_classes[0]->name, "gold");
+	protobuf_c_message_free_unpacked(&g->base, NULL);
+}
+
+static void
+test_policyd__apply_to_read_only_file_is_failed_precondition(void **state)
+{
+	fixture    *f   = *state;
+	apply_resp *a   = NULL;
+	pa_err      err = PA_ERR_INIT;
+	char        mnt[400];
+
+	snprintf(mnt, sizeof(mnt), "%s/ro", f->dir);
+	if (testlib_run("mkdir -p '%s' && mount -t tmpfs -o size=1m tmpfs '%s'",
+	        mnt, mnt) != 0) {
+		fprintf(stderr, "SKIP: cannot mount tmpfs at %s\n", mnt);
+		skip();
+	}
+	snprintf(f->config, sizeof(f->config), "%s/cdiconfig.yaml", mnt);
+	write_file(f->config, config_a);
+	assert_int_equal(testlib_run("mount -o remount,ro '%s'", mnt), 0);
+	assert_int_equal(start_daemon(f, NULL), 0); // teardown unmounts
+	connect_client(f, f->ipc);
+	assert_int_equal(
+	    apply(f->cli, config_a, 0, &a, &err), PA_FAILED_PRECONDITION);
+	assert_non_null(strstr(err.msg, "read-only"));
+	expect(f->cli, UNSET, "fast", 1, "storageClass");
+}
+
+static void
+test_policyd__metrics_count_requests_and_decisions(void **state)
+{
+	fixture *f    = *state;
+	char    *body = NULL;
+
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	for (int i = 0; i < 3; i++)
+		expect(f->cli, UNSET, "fast", 1, "storageClass");
+	assert_int_equal(testlib_http_get(f->http, "/metrics", &body), 200);
+	assert_non_null(strstr(body,
+	    "prealloc_rpc_requests_total{method="
+	    "\"ResolvePreallocation\",code=\"OK\"} 3"));
+	assert_non_null(strstr(body,
+	    "prealloc_policy_decisions_total{"
+	    "decided_by=\"storageClass\","
+	    "preallocate=\"true\"} 3"));
+	assert_non_null(strstr(body,
+	    "prealloc_rpc_request_duration_seconds_count"
+	    "{method=\"ResolvePreallocation\"} 3"));
+	assert_non_null(strstr(body, "prealloc_policy_config_generation 1"));
+	free(body);
+}
+
+// ---- under load: 8 threads resolve while the file is rewritten ----
+
+#define LOAD_THREADS 8
+
+typedef struct loader {
+	rpc_client   *c;
+	volatile int *stop;
+	int           calls, errors, mixed;
+} loader;
+
+// Config k: class "sc" has preallocation k%2==0 and overhead "0.1" when
+// true, "0.2" when false. An answer that mixed two snapshots would pair
+// one config's decision with the other's overhead.
+static void
+config_k(char *buf, size_t size, int k)
+{
+	snprintf(buf, size,
+	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	    "kind: CDIConfig\n"
+	    "spec:\n"
+	    "  preallocation:\n"
+	    "    storageClass:\n"
+	    "      sc: %s\n"
+	    "  filesystemOverhead:\n"
+	    "    storageClass:\n"
+	    "      sc: \"%s\"\n"
+	    "# rewrite %d\n",
+	    k % 2 == 0 ? "true" : "false", k % 2 == 0 ? "0.1" : "0.2", k);
+}
+
+static void *
+loader_run(void *arg)
+{
+	loader *l = arg;
+
+	while (!*l->stop) {
+		resolve_resp *r = NULL;
+
+		if (resolve(l->c, UNSET, "sc", &r, NULL) != PA_OK) {
+			l->errors++;
+			continue;
+		}
+		l->calls++;
+		if (strcmp(r->decided_by_name, "storageClass") != 0 ||
+		    strcmp(r->filesystem_overhead,
+		        r->preallocate ? "0.1" : "0.2") != 0)
+			l->mixed++;
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+	}
+	return NULL;
+}
+
+static void
+test_policyd__answers_stay_whole_under_200_rewrites(void **state)
+{
+	fixture     *f    = *state;
+	volatile int stop = 0;
+	pthread_t    th[LOAD_THREADS];
+	loader       l[LOAD_THREADS];
+	char         text[512];
+	int          calls = 0;
+
+	config_k(text, sizeof(text), 0);
+	write_file(f->config, text);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		l[i] = (loader) { f->cli, &stop, 0, 0, 0 };
+		pthread_create(&th[i], NULL, loader_run, &l[i]);
+	}
+	for (int k = 1; k <= 200; k++) {
+		config_k(text, sizeof(text), k);
+		write_file(f->config, text);
+		usleep(5 * 1000);
+	}
+	usleep(300 * 1000);
+	stop = 1;
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(l[i].errors, 0);
+		assert_int_equal(l[i].mixed, 0);
+		calls += l[i].calls;
+	}
+	assert_true(calls > 0);
+	// The last rewrite (k = 200, even) is what is served at the end, and
+	// the rewrites really were loaded along the way.
+	assert_true(wait_generation_above(f->cli, 10) > 10);
+	expect(f->cli, UNSET, "sc", 1, "storageClass");
+	printf("# %d answers during 200 rewrites, none mixed\n", calls);
+}
+
+#define T(name) \
+	cmocka_unit_test_setup_teardown(name, policyd_setup, policyd_teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_policyd__precedence_over_ipc_and_tcp),
+		T(test_policyd__invalid_storage_class_is_invalid_argument),
+		T(test_policyd__missing_file_serves_the_default),
+		T(test_policyd__rewrite_changes_the_answer),
+		T(test_policyd__broken_file_keeps_last_good),
+		T(test_policyd__configmap_symlink_swap),
+		T(test_policyd__sighup_reloads),
+		T(test_policyd__apply_config_with_generations),
+		T(test_policyd__apply_to_read_only_file_is_failed_precondition),
+		T(test_policyd__metrics_count_requests_and_decisions),
+		T(test_policyd__answers_stay_whole_under_200_rewrites),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
