@@ -36,17 +36,17 @@ typedef struct client_slot {
 } client_slot;
 
 struct rpc_client {
-	nng_socket      sock;
-	rpc_client_opts opts;
-	char            urls[1024];
-	nng_dialer      dialers[CLIENT_MAX_URLS];
-	nng_tls_config *tls[CLIENT_MAX_URLS];
-	unsigned        ndialers;
-	pthread_mutex_t mtx; // guards what follows
-	pthread_cond_t  conn_cv;
-	int             pipes;
-	uint64_t        lost_ns; // when the last pipe closed
-	client_slot    *free_slots;
+	nng_socket           sock;
+	rpc_client_opts      opts;
+	char                 urls[1024];
+	nng_dialer           dialers[CLIENT_MAX_URLS];
+	nng_tls_config      *tls[CLIENT_MAX_URLS];
+	unsigned             ndialers;
+	pthread_mutex_t      mtx; // guards what follows
+	pthread_cond_t       conn_cv;
+	int                  pipes;
+	uint64_t             lost_ns; // when the last pipe closed
+	client_slot         *free_slots;
 	atomic_uint_fast64_t next_id;
 };
 
@@ -105,8 +105,8 @@ client_dial(rpc_client *c, const char *url, pa_err *err)
 	int        nrv, rc = PA_OK;
 
 	if (i == CLIENT_MAX_URLS)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "more than %d URLs", CLIENT_MAX_URLS);
+		return pa_err_set(err, PA_INVALID_ARGUMENT, "more than %d URLs",
+		    CLIENT_MAX_URLS);
 	if ((nrv = nng_dialer_create(&d, c->sock, url)) != 0)
 		return pa_err_set(err, PA_INVALID_ARGUMENT, "URL %s: %s", url,
 		    nng_strerror(nrv));
@@ -143,24 +143,24 @@ client_dial_all(rpc_client *c, const char *urls, pa_err *err)
 
 	snprintf(list, sizeof(list), "%s", urls);
 	for (char *u = strtok_r(list, ",", &save); u != NULL && rc == PA_OK;
-	     u = strtok_r(NULL, ",", &save))
-		rc = client_dial(c, u, err);
+	     u       = strtok_r(NULL, ",", &save))
+                rc = client_dial(c, u, err);
 	if (rc == PA_OK && c->ndialers == 0)
 		rc = pa_err_set(err, PA_INVALID_ARGUMENT, "no URL given");
 	return rc;
 }
 
 int
-rpc_client_new(rpc_client **out, const char *urls,
-    const rpc_client_opts *opts, pa_err *err)
+rpc_client_new(rpc_client **out, const char *urls, const rpc_client_opts *opts,
+    pa_err *err)
 {
 	rpc_client_opts defaults = RPC_CLIENT_OPTS_INIT;
 	rpc_client     *c        = NULL;
 	int             nrv, rc;
 
 	if (urls == NULL || strlen(urls) >= sizeof(c->urls))
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "missing or over-long URL list");
+		return pa_err_set(
+		    err, PA_INVALID_ARGUMENT, "missing or over-long URL list");
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
 	c->opts = opts != NULL ? *opts : defaults;
@@ -172,12 +172,13 @@ rpc_client_new(rpc_client **out, const char *urls,
 		pthread_cond_destroy(&c->conn_cv);
 		pthread_mutex_destroy(&c->mtx);
 		free(c);
-		return pa_err_set(err, PA_INTERNAL, "open REQ socket: %s",
-		    nng_strerror(nrv));
+		return pa_err_set(
+		    err, PA_INTERNAL, "open REQ socket: %s", nng_strerror(nrv));
 	}
 	// A slow call (a long poll) must never be sent twice by a timer;
 	// nng still sends a request again when its connection closes.
-	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(
+	    c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, CLIENT_MAX_ANSWER);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_event, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_event, c);
@@ -343,8 +344,8 @@ client_fail_nng(rpc_client *c, int rv, uint32_t deadline_ms, pa_err *err)
 	default:
 		break;
 	}
-	return pa_err_set(err, PA_INTERNAL, "call to %s: %s", c->urls,
-	    nng_strerror(rv));
+	return pa_err_set(
+	    err, PA_INTERNAL, "call to %s: %s", c->urls, nng_strerror(rv));
 }
 
 // Send on the slot and receive the answer, both within @p deadline_ms.
@@ -392,8 +393,8 @@ rpc_client_call_msg(nng_msg **out, rpc_client *c, nng_msg *msg,
 	}
 	if (!client_wait_connected(c, connect_end < end ? connect_end : end)) {
 		nng_msg_free(msg);
-		return pa_err_set(err, PA_UNAVAILABLE,
-		    "cannot connect to %s", c->urls);
+		return pa_err_set(
+		    err, PA_UNAVAILABLE, "cannot connect to %s", c->urls);
 	}
 	if ((rc = slot_get(&s, c, err)) != PA_OK) {
 		nng_msg_free(msg);
@@ -424,8 +425,8 @@ client_decode(ProtobufCMessage **out, nng_msg *answer,
 		goto done;
 	}
 	if (rpc_envelope_unpack_payload(out, resp_type, &env->payload, err))
-		rc = pa_err_set(err, PA_INTERNAL, "undecodable %s answer",
-		    resp_type->name);
+		rc = pa_err_set(
+		    err, PA_INTERNAL, "undecodable %s answer", resp_type->name);
 done:
 	rpc_envelope_free(env);
 	return rc;
@@ -437,7 +438,7 @@ rpc_client_call(ProtobufCMessage **out, rpc_client *c, const char *method,
     uint32_t deadline_ms, pa_err *err)
 {
 	nng_msg *msg = NULL, *answer = NULL;
-	uint64_t id  = atomic_fetch_add(&c->next_id, 1);
+	uint64_t id = atomic_fetch_add(&c->next_id, 1);
 	int      rc;
 
 	if (deadline_ms == 0)

@@ -47,8 +47,8 @@ envelope_payload(ProtobufCBinaryData *bytes, uint8_t *stack,
 
 int
 rpc_envelope_pack_request(nng_msg **out, const char *method,
-    uint64_t request_id, uint32_t deadline_ms,
-    const ProtobufCMessage *payload, pa_err *err)
+    uint64_t request_id, uint32_t deadline_ms, const ProtobufCMessage *payload,
+    pa_err *err)
 {
 	rpc_request_pb env = CDI__PREALLOC__V1__RPC_REQUEST__INIT;
 	uint8_t        stack[ENVELOPE_STACK_PAYLOAD];

@@ -24,8 +24,8 @@ typedef Cdi__Prealloc__V1__RpcResponse rpc_response_pb;
  * @return PA_OK, or PA_RESOURCE_EXHAUSTED when memory runs out.
  */
 int rpc_envelope_pack_request(nng_msg **out, const char *method,
-    uint64_t request_id, uint32_t deadline_ms,
-    const ProtobufCMessage *payload, pa_err *err);
+    uint64_t request_id, uint32_t deadline_ms, const ProtobufCMessage *payload,
+    pa_err *err);
 
 /**
  * Pack a response envelope into a new nng message.

@@ -111,11 +111,11 @@ rpc_server_new(rpc_server **out, const rpc_server_opts *opts, pa_err *err)
 	pthread_mutex_init(&s->mtx, NULL);
 	if ((nrv = nng_rep0_open(&s->sock)) != 0) {
 		free(s);
-		return pa_err_set(err, PA_INTERNAL, "open REP socket: %s",
-		    nng_strerror(nrv));
+		return pa_err_set(
+		    err, PA_INTERNAL, "open REP socket: %s", nng_strerror(nrv));
 	}
-	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ,
-	    opts->max_msg * SERVER_TRANSPORT_SLACK);
+	nng_socket_set_size(
+	    s->sock, NNG_OPT_RECVMAXSZ, opts->max_msg * SERVER_TRANSPORT_SLACK);
 	*out = s;
 	return PA_OK;
 }
@@ -157,8 +157,8 @@ server_listener_tls(rpc_server *s, nng_listener l, pa_err *err)
 	    (rc = rpc_tls_server_config(&s->tls, &s->opts.tls, err)) != PA_OK)
 		return rc;
 	if (nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, s->tls) != 0)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "cannot set TLS on the listener");
+		return pa_err_set(
+		    err, PA_INVALID_ARGUMENT, "cannot set TLS on the listener");
 	return PA_OK;
 }
 
@@ -179,7 +179,7 @@ rpc_server_listen(rpc_server *s, const char *url, pa_err *err)
 	if (rc == PA_OK && s->opts.ipc_mode != 0 &&
 	    strncmp(url, "ipc://", 6) == 0 &&
 	    (nrv = nng_listener_set_int(
-		 l, NNG_OPT_IPC_PERMISSIONS, s->opts.ipc_mode)) != 0)
+	         l, NNG_OPT_IPC_PERMISSIONS, s->opts.ipc_mode)) != 0)
 		rc = pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "ipc permissions on %s: %s", url, nng_strerror(nrv));
 	if (rc == PA_OK && (nrv = nng_listener_start(l, 0)) != 0)
@@ -205,8 +205,8 @@ rpc_server_url(
 	if (index >= s->nlisteners)
 		return pa_err_set(err, PA_NOT_FOUND, "no listener %u", index);
 	if (nng_listener_get_addr(s->listeners[index], NNG_OPT_LOCADDR, &sa))
-		return pa_err_set(err, PA_NOT_FOUND, "listener %u has no address",
-		    index);
+		return pa_err_set(
+		    err, PA_NOT_FOUND, "listener %u has no address", index);
 	scheme = rpc_tls_url(s->urls[index]) ? "tls+tcp" : "tcp";
 	switch (sa.s_family) {
 	case NNG_AF_INET:
@@ -295,7 +295,7 @@ worker_answer(server_worker *w, int code, const char *text,
 	    PA_OK) {
 		code = err.code;
 		if (rpc_envelope_pack_response(
-			&msg, code, err.msg, id, NULL, NULL) != PA_OK) {
+		        &msg, code, err.msg, id, NULL, NULL) != PA_OK) {
 			worker_release(w); // nothing can be sent at all
 			return true;
 		}
@@ -339,12 +339,14 @@ worker_decode(server_worker *w, nng_msg *msg)
 		worker_reject(w, PA_RESOURCE_EXHAUSTED, text);
 		return false;
 	}
-	if (rpc_envelope_unpack_request(&c->env, nng_msg_body(msg), len, &err)) {
+	if (rpc_envelope_unpack_request(
+	        &c->env, nng_msg_body(msg), len, &err)) {
 		worker_reject(w, PA_INVALID_ARGUMENT, err.msg);
 		return false;
 	}
 	if (c->env->method[0] == '\0') {
-		worker_reject(w, PA_INVALID_ARGUMENT, "request names no method");
+		worker_reject(
+		    w, PA_INVALID_ARGUMENT, "request names no method");
 		return false;
 	}
 	if ((c->method = server_lookup(s, c->env->method)) == NULL) {
@@ -354,7 +356,7 @@ worker_decode(server_worker *w, nng_msg *msg)
 		return false;
 	}
 	if (rpc_envelope_unpack_payload(
-		&c->req, c->method->input, &c->env->payload, &err) != PA_OK) {
+	        &c->req, c->method->input, &c->env->payload, &err) != PA_OK) {
 		snprintf(text, sizeof(text), "%s: %s", c->method->full_name,
 		    err.msg);
 		worker_reject(w, PA_INVALID_ARGUMENT, text);
@@ -448,8 +450,8 @@ worker_init(server_worker *w, rpc_server *s, pa_err *err)
 	if ((nrv = nng_ctx_open(&w->ctx, s->sock)) != 0 ||
 	    (nrv = nng_aio_alloc(&w->aio, worker_recv_done, w)) != 0 ||
 	    (nrv = nng_aio_alloc(&w->timer, worker_timer_done, w)) != 0)
-		return pa_err_set(err, PA_INTERNAL, "server context: %s",
-		    nng_strerror(nrv));
+		return pa_err_set(
+		    err, PA_INTERNAL, "server context: %s", nng_strerror(nrv));
 	return PA_OK;
 }
 

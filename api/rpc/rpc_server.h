@@ -23,8 +23,8 @@ typedef struct rpc_call   rpc_call;
  * @param req  the decoded request, of the method's input type; owned by
  *             the server.
  */
-typedef void (*rpc_handler_fn)(rpc_call *call, const ProtobufCMessage *req,
-    void *arg);
+typedef void (*rpc_handler_fn)(
+    rpc_call *call, const ProtobufCMessage *req, void *arg);
 
 /**
  * Called once per answered call (for metrics): the method's full name, or
@@ -44,11 +44,11 @@ typedef struct rpc_server_opts {
 } rpc_server_opts;
 
 #define RPC_DEFAULT_MAX_MSG (1024 * 1024)
-#define RPC_SERVER_OPTS_INIT                                             \
-	{                                                                \
-		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64,           \
-		.ipc_mode = 0, .tls = { NULL, NULL, NULL },              \
-		.observe = NULL, .observe_arg = NULL                     \
+#define RPC_SERVER_OPTS_INIT                                                  \
+	{                                                                     \
+		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64, .ipc_mode = 0, \
+		.tls = { NULL, NULL, NULL }, .observe = NULL,                 \
+		.observe_arg = NULL                                           \
 	}
 
 /**

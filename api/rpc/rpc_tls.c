@@ -81,7 +81,7 @@ tls_require_peer(nng_tls_config *cfg, const char *ca, pa_err *err)
 	if ((nrv = nng_tls_config_ca_chain(cfg, pem, NULL)) != 0)
 		rc = tls_nng_fail(err, nrv, "CA", ca);
 	else if ((nrv = nng_tls_config_auth_mode(
-		      cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0)
+	              cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0)
 		rc = tls_nng_fail(err, nrv, "auth mode for", ca);
 	free(pem);
 	return rc;
@@ -96,7 +96,8 @@ tls_config(nng_tls_config **out, nng_tls_mode mode, const char *server_name,
 
 	if ((files->cert == NULL) != (files->key == NULL))
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "a TLS certificate needs its key, and a key its certificate");
+		    "a TLS certificate needs its key, and a key its "
+		    "certificate");
 	if ((nrv = nng_tls_config_alloc(&cfg, mode)) != 0)
 		return tls_nng_fail(err, nrv, "TLS config", NULL);
 	if (server_name != NULL && server_name[0] != '\0' &&

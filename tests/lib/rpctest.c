@@ -26,7 +26,8 @@ typedef struct late_answer {
 static void
 echo_answer(rpc_call *call, const echo_req *req, rpctest_server *t)
 {
-	echo_resp resp = CDI__PREALLOC__V1__RESOLVE_PREALLOCATION_RESPONSE__INIT;
+	echo_resp resp =
+	    CDI__PREALLOC__V1__RESOLVE_PREALLOCATION_RESPONSE__INIT;
 
 	resp.decided_by_name = req->data_volume;
 	resp.preallocate     = req->preallocation ==
@@ -80,8 +81,8 @@ rpctest_start(rpctest_server *t, const char *url, const rpc_server_opts *opts)
 	memset(t, 0, sizeof(*t));
 	if (rpc_server_new(&t->srv, opts, &err) != PA_OK ||
 	    rpc_server_bind(t->srv,
-		&cdi__prealloc__v1__preallocation_policy__descriptor,
-		"ResolvePreallocation", echo_handler, t, &err) != PA_OK ||
+	        &cdi__prealloc__v1__preallocation_policy__descriptor,
+	        "ResolvePreallocation", echo_handler, t, &err) != PA_OK ||
 	    rpc_server_listen(t->srv, url, &err) != PA_OK ||
 	    rpc_server_url(t->url, sizeof(t->url), t->srv, 0, &err) != PA_OK ||
 	    rpc_server_start(t->srv, &err) != PA_OK)
@@ -98,20 +99,19 @@ rpctest_stop(rpctest_server *t)
 }
 
 int
-rpctest_echo(rpc_client *c, const char *data_volume,
-    const char *storage_class, uint32_t deadline_ms, char *echo,
-    size_t echo_size, pa_err *err)
+rpctest_echo(rpc_client *c, const char *data_volume, const char *storage_class,
+    uint32_t deadline_ms, char *echo, size_t echo_size, pa_err *err)
 {
-	echo_req   req  = CDI__PREALLOC__V1__RESOLVE_PREALLOCATION_REQUEST__INIT;
+	echo_req   req = CDI__PREALLOC__V1__RESOLVE_PREALLOCATION_REQUEST__INIT;
 	echo_resp *resp = NULL;
 	int        rc;
 
 	req.data_volume   = (char *) data_volume;
 	req.storage_class = (char *) storage_class;
-	rc                = rpc_client_call((ProtobufCMessage **) &resp, c,
-			   RPCTEST_ECHO, &req.base,
-			   &cdi__prealloc__v1__resolve_preallocation_response__descriptor,
-			   deadline_ms, err);
+	rc = rpc_client_call((ProtobufCMessage **) &resp, c, RPCTEST_ECHO,
+	    &req.base,
+	    &cdi__prealloc__v1__resolve_preallocation_response__descriptor,
+	    deadline_ms, err);
 	if (rc == PA_OK && echo != NULL)
 		snprintf(echo, echo_size, "%s", resp->decided_by_name);
 	if (resp != NULL)

@@ -25,8 +25,8 @@ typedef struct rpctest_server {
  * Start a server with the echo method on @p url (tcp port 0 is fine).
  * @p opts may be NULL. Fails the test when it cannot start.
  */
-void rpctest_start(rpctest_server *t, const char *url,
-    const rpc_server_opts *opts);
+void rpctest_start(
+    rpctest_server *t, const char *url, const rpc_server_opts *opts);
 
 /** Stop and free the test server; waits for late answers first. */
 void rpctest_stop(rpctest_server *t);
@@ -41,7 +41,6 @@ int rpctest_echo(rpc_client *c, const char *data_volume,
     size_t echo_size, pa_err *err);
 
 /** A fresh ipc:// URL in @p dir. */
-void rpctest_ipc_url(char *buf, size_t size, const char *dir,
-    const char *name);
+void rpctest_ipc_url(char *buf, size_t size, const char *dir, const char *name);
 
 #endif // PREALLOC_RPCTEST_H

@@ -60,8 +60,8 @@ int testlib_sha256(char hex[65], const char *path);
  * when missing), seeded by @p seed so the same call makes the same bytes.
  * @return 0, or -1 on an I/O error.
  */
-int testlib_write_random(const char *path, uint64_t off, uint64_t len,
-    unsigned seed);
+int testlib_write_random(
+    const char *path, uint64_t off, uint64_t len, unsigned seed);
 
 /** @return monotonic time in nanoseconds. */
 uint64_t testlib_now_ns(void);

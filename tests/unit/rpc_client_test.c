@@ -52,8 +52,8 @@ test_rpc_client__refused_is_unavailable(void **state)
 	opts.connect_ms = 200;
 	assert_int_equal(rpc_client_new(&c, f->url, &opts, NULL), PA_OK);
 	t0 = testlib_now_ns();
-	assert_int_equal(rpctest_echo(c, "x", "", 5000, NULL, 0, &err),
-	    PA_UNAVAILABLE);
+	assert_int_equal(
+	    rpctest_echo(c, "x", "", 5000, NULL, 0, &err), PA_UNAVAILABLE);
 	assert_true(testlib_now_ns() - t0 < 2000 * 1000000ULL);
 	assert_non_null(strstr(err.msg, f->url));
 	rpc_client_free(c);
@@ -64,10 +64,10 @@ test_rpc_client__bad_url_is_invalid_argument(void **state)
 {
 	rpc_client *c = NULL;
 
-	assert_int_equal(rpc_client_new(&c, "nope://x", NULL, NULL),
-	    PA_INVALID_ARGUMENT);
-	assert_int_equal(rpc_client_new(&c, "", NULL, NULL),
-	    PA_INVALID_ARGUMENT);
+	assert_int_equal(
+	    rpc_client_new(&c, "nope://x", NULL, NULL), PA_INVALID_ARGUMENT);
+	assert_int_equal(
+	    rpc_client_new(&c, "", NULL, NULL), PA_INVALID_ARGUMENT);
 	assert_null(c);
 	rpc_client_free(NULL);
 }
@@ -146,14 +146,12 @@ test_rpc_client__reconnects_after_restart(void **state)
 
 	rpctest_start(&s, f->url, NULL);
 	assert_int_equal(rpc_client_new(&c, s.url, NULL, NULL), PA_OK);
-	assert_int_equal(rpctest_echo(c, "one", "", 2000, echo, sizeof(echo),
-			     NULL),
-	    PA_OK);
+	assert_int_equal(
+	    rpctest_echo(c, "one", "", 2000, echo, sizeof(echo), NULL), PA_OK);
 	rpctest_stop(&s);
 	rpctest_start(&s, f->url, NULL);
-	assert_int_equal(rpctest_echo(c, "two", "", 5000, echo, sizeof(echo),
-			     NULL),
-	    PA_OK);
+	assert_int_equal(
+	    rpctest_echo(c, "two", "", 5000, echo, sizeof(echo), NULL), PA_OK);
 	assert_string_equal(echo, "two");
 	rpc_client_free(c);
 	rpctest_stop(&s);
@@ -198,7 +196,7 @@ worker_run(void *arg)
 	for (int i = 0; i < CALLS; i++) {
 		snprintf(sent, sizeof(sent), "t%d-%d", w->id, i);
 		if (rpctest_echo(w->c, sent, "", 10000, echo, sizeof(echo),
-			NULL) != PA_OK)
+		        NULL) != PA_OK)
 			w->failed++;
 		else if (strcmp(sent, echo) == 0)
 			w->matched++;
@@ -247,19 +245,19 @@ test_rpc_client__many_urls_spread_and_survive_one_loss(void **state)
 	while (rpc_client_connected(c) < 2)
 		usleep(1000);
 	for (int i = 0; i < 200; i++)
-		assert_int_equal(rpctest_echo(c, "x", "", 2000, NULL, 0, NULL),
-		    PA_OK);
+		assert_int_equal(
+		    rpctest_echo(c, "x", "", 2000, NULL, 0, NULL), PA_OK);
 	assert_true(a.answered > 0 && b.answered > 0);
 	rpctest_stop(&a);
 	for (int i = 0; i < 50; i++)
-		assert_int_equal(rpctest_echo(c, "y", "", 3000, NULL, 0, NULL),
-		    PA_OK);
+		assert_int_equal(
+		    rpctest_echo(c, "y", "", 3000, NULL, 0, NULL), PA_OK);
 	rpc_client_free(c);
 	rpctest_stop(&b);
 }
 
-#define T(name)                                                       \
-	cmocka_unit_test_setup_teardown(                               \
+#define T(name)                          \
+	cmocka_unit_test_setup_teardown( \
 	    name, rpc_client_setup, rpc_client_teardown)
 
 int

@@ -19,19 +19,21 @@ test_rpc_envelope__request_round_trips(void **state)
 	nng_msg                                        *msg  = NULL;
 
 	req.storage_class = "fast-ssd";
-	req.preallocation = CDI__PREALLOC__V1__PREALLOCATION__PREALLOCATION_FALSE;
+	req.preallocation =
+	    CDI__PREALLOC__V1__PREALLOCATION__PREALLOCATION_FALSE;
 	assert_int_equal(
 	    rpc_envelope_pack_request(&msg, ECHO, 77, 1500, &req.base, NULL),
 	    PA_OK);
-	assert_int_equal(rpc_envelope_unpack_request(&env, nng_msg_body(msg),
-			     nng_msg_len(msg), NULL),
+	assert_int_equal(rpc_envelope_unpack_request(
+	                     &env, nng_msg_body(msg), nng_msg_len(msg), NULL),
 	    PA_OK);
 	assert_string_equal(env->method, ECHO);
 	assert_int_equal(env->request_id, 77);
 	assert_int_equal(env->deadline_ms, 1500);
-	assert_int_equal(rpc_envelope_unpack_payload((ProtobufCMessage **) &back,
-			     &cdi__prealloc__v1__resolve_preallocation_request__descriptor,
-			     &env->payload, NULL),
+	assert_int_equal(
+	    rpc_envelope_unpack_payload((ProtobufCMessage **) &back,
+	        &cdi__prealloc__v1__resolve_preallocation_request__descriptor,
+	        &env->payload, NULL),
 	    PA_OK);
 	assert_string_equal(back->storage_class, "fast-ssd");
 	// An explicit false must survive the wire: it is not "unset".
@@ -49,10 +51,10 @@ test_rpc_envelope__response_carries_code_and_message(void **state)
 	nng_msg         *msg = NULL;
 
 	assert_int_equal(rpc_envelope_pack_response(&msg, PA_ABORTED,
-			     "generation 3 is stale", 9, NULL, NULL),
+	                     "generation 3 is stale", 9, NULL, NULL),
 	    PA_OK);
-	assert_int_equal(rpc_envelope_unpack_response(&env, nng_msg_body(msg),
-			     nng_msg_len(msg), NULL),
+	assert_int_equal(rpc_envelope_unpack_response(
+	                     &env, nng_msg_body(msg), nng_msg_len(msg), NULL),
 	    PA_OK);
 	assert_int_equal(env->code, PA_ABORTED);
 	assert_string_equal(env->message, "generation 3 is stale");
@@ -78,12 +80,13 @@ test_rpc_envelope__large_payload_round_trips(void **state)
 	assert_int_equal(
 	    rpc_envelope_pack_request(&msg, "/x/y", 1, 0, &req.base, NULL),
 	    PA_OK);
-	assert_int_equal(rpc_envelope_unpack_request(&env, nng_msg_body(msg),
-			     nng_msg_len(msg), NULL),
+	assert_int_equal(rpc_envelope_unpack_request(
+	                     &env, nng_msg_body(msg), nng_msg_len(msg), NULL),
 	    PA_OK);
-	assert_int_equal(rpc_envelope_unpack_payload((ProtobufCMessage **) &back,
-			     &cdi__prealloc__v1__apply_config_request__descriptor,
-			     &env->payload, NULL),
+	assert_int_equal(
+	    rpc_envelope_unpack_payload((ProtobufCMessage **) &back,
+	        &cdi__prealloc__v1__apply_config_request__descriptor,
+	        &env->payload, NULL),
 	    PA_OK);
 	assert_string_equal(back->yaml, yaml);
 	rpc_envelope_free(back);
@@ -127,7 +130,8 @@ main(void)
 		cmocka_unit_test(
 		    test_rpc_envelope__response_carries_code_and_message),
 		cmocka_unit_test(test_rpc_envelope__large_payload_round_trips),
-		cmocka_unit_test(test_rpc_envelope__garbage_is_invalid_argument),
+		cmocka_unit_test(
+		    test_rpc_envelope__garbage_is_invalid_argument),
 		cmocka_unit_test(
 		    test_rpc_envelope__empty_bytes_are_an_empty_request),
 	};

@@ -32,7 +32,7 @@ observe(void *arg, const char *method, int code, uint64_t ns)
 static int
 fixture_start(fixture *f, size_t max_msg)
 {
-	rpc_server_opts opts = RPC_SERVER_OPTS_INIT;
+	rpc_server_opts opts  = RPC_SERVER_OPTS_INIT;
 	rpc_client_opts copts = RPC_CLIENT_OPTS_INIT;
 	char            url[512];
 
@@ -43,7 +43,8 @@ fixture_start(fixture *f, size_t max_msg)
 	copts.max_msg    = 8 * MiB; // let oversized requests reach the server
 	rpctest_ipc_url(url, sizeof(url), f->dir, "srv");
 	rpctest_start(&f->srv, url, &opts);
-	assert_int_equal(rpc_client_new(&f->cli, f->srv.url, &copts, NULL), PA_OK);
+	assert_int_equal(
+	    rpc_client_new(&f->cli, f->srv.url, &copts, NULL), PA_OK);
 	return 0;
 }
 
@@ -86,7 +87,7 @@ send_raw(fixture *f, const void *bytes, size_t len, uint32_t wait_ms,
 	assert_int_equal(
 	    rpc_client_call_msg(&answer, f->cli, msg, wait_ms, NULL), PA_OK);
 	assert_int_equal(rpc_envelope_unpack_response(&env,
-			     nng_msg_body(answer), nng_msg_len(answer), NULL),
+	                     nng_msg_body(answer), nng_msg_len(answer), NULL),
 	    PA_OK);
 	code = (int) env->code;
 	snprintf(text, text_size, "%s", env->message);
@@ -97,9 +98,8 @@ send_raw(fixture *f, const void *bytes, size_t len, uint32_t wait_ms,
 
 // Send an envelope for the echo method with a raw payload and deadline.
 static int
-send_envelope(fixture *f, const char *method, const void *payload,
-    size_t len, uint32_t deadline_ms, uint32_t wait_ms, char *text,
-    size_t text_size)
+send_envelope(fixture *f, const char *method, const void *payload, size_t len,
+    uint32_t deadline_ms, uint32_t wait_ms, char *text, size_t text_size)
 {
 	rpc_request_pb env = CDI__PREALLOC__V1__RPC_REQUEST__INIT;
 	uint8_t       *buf;
@@ -139,8 +139,9 @@ test_rpc_server__unknown_method_is_unimplemented(void **state)
 	fixture *f = *state;
 	char     text[256];
 
-	assert_int_equal(send_envelope(f, "/cdi.prealloc.v1.PreallocationPolicy/Nope",
-			     NULL, 0, 0, 2000, text, sizeof(text)),
+	assert_int_equal(
+	    send_envelope(f, "/cdi.prealloc.v1.PreallocationPolicy/Nope", NULL,
+	        0, 0, 2000, text, sizeof(text)),
 	    PA_UNIMPLEMENTED);
 	assert_non_null(strstr(text, "Nope"));
 }
@@ -152,8 +153,8 @@ test_rpc_server__garbage_is_invalid_and_server_goes_on(void **state)
 	char     junk[] = "\xff\xff\xff\xff\xff this is not protobuf";
 	char     text[256], echo[64];
 
-	assert_int_equal(send_raw(f, junk, sizeof(junk), 2000, text,
-			     sizeof(text)),
+	assert_int_equal(
+	    send_raw(f, junk, sizeof(junk), 2000, text, sizeof(text)),
 	    PA_INVALID_ARGUMENT);
 	assert_int_equal(
 	    rpctest_echo(f->cli, "after", "", 2000, echo, sizeof(echo), NULL),
@@ -179,7 +180,7 @@ test_rpc_server__undecodable_payload_is_invalid(void **state)
 	char     text[256];
 
 	assert_int_equal(send_envelope(f, RPCTEST_ECHO, "\xff\xff\xff", 3, 0,
-			     2000, text, sizeof(text)),
+	                     2000, text, sizeof(text)),
 	    PA_INVALID_ARGUMENT);
 	assert_non_null(strstr(text, "ResolvePreallocationRequest"));
 }
@@ -192,8 +193,8 @@ test_rpc_server__oversized_message_is_refused(void **state)
 	char    *big = calloc(1, len);
 	char     text[256], echo[64];
 
-	assert_int_equal(send_envelope(f, RPCTEST_ECHO, big, len, 0, 5000,
-			     text, sizeof(text)),
+	assert_int_equal(send_envelope(f, RPCTEST_ECHO, big, len, 0, 5000, text,
+	                     sizeof(text)),
 	    PA_RESOURCE_EXHAUSTED);
 	assert_non_null(strstr(text, "exceeds"));
 	free(big);
@@ -205,7 +206,7 @@ test_rpc_server__oversized_message_is_refused(void **state)
 static void
 test_rpc_server__late_answer_past_deadline_is_deadline_exceeded(void **state)
 {
-	fixture *f = *state;
+	fixture                                       *f = *state;
 	Cdi__Prealloc__V1__ResolvePreallocationRequest req =
 	    CDI__PREALLOC__V1__RESOLVE_PREALLOCATION_REQUEST__INIT;
 	uint8_t  buf[128];
@@ -216,8 +217,8 @@ test_rpc_server__late_answer_past_deadline_is_deadline_exceeded(void **state)
 	// The server's own deadline answers, while the client waits longer.
 	req.storage_class = "sleep:600";
 	n                 = protobuf_c_message_pack(&req.base, buf);
-	assert_int_equal(send_envelope(f, RPCTEST_ECHO, buf, n, 100, 5000,
-			     text, sizeof(text)),
+	assert_int_equal(send_envelope(f, RPCTEST_ECHO, buf, n, 100, 5000, text,
+	                     sizeof(text)),
 	    PA_DEADLINE_EXCEEDED);
 	ms = (testlib_now_ns() - t0) / 1000000;
 	assert_true(ms >= 90 && ms < 550);
@@ -231,7 +232,7 @@ test_rpc_server__late_answer_within_deadline_is_ok(void **state)
 	char     echo[64];
 
 	assert_int_equal(rpctest_echo(f->cli, "late", "sleep:150", 3000, echo,
-			     sizeof(echo), NULL),
+	                     sizeof(echo), NULL),
 	    PA_OK);
 	assert_string_equal(echo, "late");
 }
@@ -258,8 +259,8 @@ call_slowly(void *arg)
 {
 	slow_call *s = arg;
 
-	s->rc = rpctest_echo(s->f->cli, "slow", "sleep:300", 5000, NULL, 0,
-	    NULL);
+	s->rc =
+	    rpctest_echo(s->f->cli, "slow", "sleep:300", 5000, NULL, 0, NULL);
 	return NULL;
 }
 
@@ -288,22 +289,26 @@ test_rpc_server__bind_refuses_unknown_and_twice(void **state)
 	pa_err      err;
 
 	assert_int_equal(rpc_server_new(&s, NULL, NULL), PA_OK);
-	assert_int_equal(rpc_server_bind(s,
-			     &cdi__prealloc__v1__preallocation_policy__descriptor,
-			     "Nope", NULL, NULL, &err),
+	assert_int_equal(
+	    rpc_server_bind(s,
+	        &cdi__prealloc__v1__preallocation_policy__descriptor, "Nope",
+	        NULL, NULL, &err),
 	    PA_NOT_FOUND);
-	assert_int_equal(rpc_server_bind(s,
-			     &cdi__prealloc__v1__preallocation_policy__descriptor,
-			     "GetConfig", NULL, NULL, NULL),
+	assert_int_equal(
+	    rpc_server_bind(s,
+	        &cdi__prealloc__v1__preallocation_policy__descriptor,
+	        "GetConfig", NULL, NULL, NULL),
 	    PA_OK);
-	assert_int_equal(rpc_server_bind(s,
-			     &cdi__prealloc__v1__preallocation_policy__descriptor,
-			     "GetConfig", NULL, NULL, NULL),
+	assert_int_equal(
+	    rpc_server_bind(s,
+	        &cdi__prealloc__v1__preallocation_policy__descriptor,
+	        "GetConfig", NULL, NULL, NULL),
 	    PA_ALREADY_EXISTS);
-	assert_int_equal(rpc_server_listen(s, "bogus://x", &err),
-	    PA_INVALID_ARGUMENT);
+	assert_int_equal(
+	    rpc_server_listen(s, "bogus://x", &err), PA_INVALID_ARGUMENT);
 	// The fixture's socket is taken.
-	assert_int_equal(rpc_server_listen(s, f->srv.url, &err), PA_UNAVAILABLE);
+	assert_int_equal(
+	    rpc_server_listen(s, f->srv.url, &err), PA_UNAVAILABLE);
 	rpc_server_free(s);
 	rpc_server_free(NULL);
 }
@@ -320,8 +325,8 @@ test_rpc_server__ipc_socket_mode_is_set(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 }
 
-#define T(name)                                                       \
-	cmocka_unit_test_setup_teardown(                               \
+#define T(name)                          \
+	cmocka_unit_test_setup_teardown( \
 	    name, rpc_server_setup, rpc_server_teardown)
 
 int

@@ -29,8 +29,10 @@ test_status__names_follow_grpc(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		assert_string_equal(pa_status_name(table[i].code), table[i].name);
-		assert_int_equal(pa_status_from_name(table[i].name), table[i].code);
+		assert_string_equal(
+		    pa_status_name(table[i].code), table[i].name);
+		assert_int_equal(
+		    pa_status_from_name(table[i].name), table[i].code);
 	}
 	assert_string_equal(pa_status_name(-1), "UNKNOWN");
 	assert_string_equal(pa_status_name(99), "UNKNOWN");
@@ -43,8 +45,8 @@ test_status__err_set_returns_code_and_formats(void **state)
 {
 	pa_err err = PA_ERR_INIT;
 
-	assert_int_equal(pa_err_set(&err, PA_NOT_FOUND, "job %d", 42),
-	    PA_NOT_FOUND);
+	assert_int_equal(
+	    pa_err_set(&err, PA_NOT_FOUND, "job %d", 42), PA_NOT_FOUND);
 	assert_int_equal(err.code, PA_NOT_FOUND);
 	assert_string_equal(err.msg, "job 42");
 	assert_int_equal(pa_err_set(NULL, PA_ABORTED, "x"), PA_ABORTED);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// log.h: one `key=value` line per event, to stderr, for daemons and the RPC layer.
+// log.h: one `key=value` line per event, to stderr, for daemons and the RPC
+// layer.
 #ifndef PREALLOC_LOG_H
 #define PREALLOC_LOG_H
 
