@@ -207,11 +207,13 @@ rpc_client_free(rpc_client *c)
 
 	if (c == NULL)
 		return;
-	nng_close(c->sock);
+	// Contexts first: nng 1.5's nng_close() can wait forever on a REQ
+	// context whose request timed out and was never answered.
 	while ((s = c->free_slots) != NULL) {
 		c->free_slots = s->next;
 		slot_free(s);
 	}
+	nng_close(c->sock);
 	for (unsigned i = 0; i < c->ndialers; i++)
 		if (c->tls[i] != NULL)
 			nng_tls_config_free(c->tls[i]);
@@ -401,7 +403,10 @@ rpc_client_call_msg(nng_msg **out, rpc_client *c, nng_msg *msg,
 		return rc;
 	}
 	rc = slot_exchange(out, c, s, msg, end, deadline_ms, err);
-	slot_put(c, s);
+	if (rc == PA_OK)
+		slot_put(c, s);
+	else
+		slot_free(s); // its context may still wait for an answer
 	return rc;
 }
 
@@ -432,6 +437,18 @@ done:
 	return rc;
 }
 
+static uint32_t
+client_server_budget(uint32_t deadline_ms)
+{
+	uint32_t margin = deadline_ms / 10;
+
+	if (margin < 20)
+		margin = 20;
+	if (margin > 1000)
+		margin = 1000;
+	return deadline_ms > 2 * margin ? deadline_ms - margin : deadline_ms;
+}
+
 int
 rpc_client_call(ProtobufCMessage **out, rpc_client *c, const char *method,
     const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_type,
@@ -443,7 +460,11 @@ rpc_client_call(ProtobufCMessage **out, rpc_client *c, const char *method,
 
 	if (deadline_ms == 0)
 		deadline_ms = c->opts.deadline_ms;
-	rc = rpc_envelope_pack_request(&msg, method, id, deadline_ms, req, err);
+	// The server is told a little less than our own wait, so that its
+	// DEADLINE_EXCEEDED reaches us before we give up: a REQ context closed
+	// while its answer is arriving can hang nng 1.5's nng_close().
+	rc = rpc_envelope_pack_request(
+	    &msg, method, id, client_server_budget(deadline_ms), req, err);
 	if (rc != PA_OK)
 		return rc;
 	if ((rc = rpc_client_call_msg(&answer, c, msg, deadline_ms, err)))

@@ -3,9 +3,11 @@
 //
 // Each worker is a small state machine on its context: receive, decode,
 // hand the call to a handler, send the answer, receive again. A call has up
-// to three holders (the handler, the deadline timer, the send) and the
-// worker takes its next request only when all three have let go, so a late
-// handler never writes into a reused call.
+// to four holders (the dispatch, the handler, the deadline timer, the send)
+// and the worker takes its next request only when all have let go, so a
+// late handler never writes into a reused call. The timer is armed only
+// when the handler returns without answering: most answers are immediate,
+// and a timer per call would cost an extra callback each.
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -60,8 +62,9 @@ typedef struct server_worker {
 	nng_aio        *timer; // the call's deadline
 	pthread_mutex_t mtx;
 	worker_state    state;
-	int             holders; // of the open call: handler, timer, send
+	int             holders; // of the open call
 	bool            answered;
+	bool            timer_armed;
 	rpc_call        call;
 } server_worker;
 
@@ -282,14 +285,23 @@ worker_answer(server_worker *w, int code, const char *text,
 	nng_msg    *msg;
 	pa_err      err;
 
+	bool armed;
+
 	pthread_mutex_lock(&w->mtx);
 	if (w->answered) {
 		pthread_mutex_unlock(&w->mtx);
 		return false;
 	}
 	w->answered = true;
+	armed       = w->timer_armed;
 	w->holders++; // the send
 	pthread_mutex_unlock(&w->mtx);
+	if (code == PA_OK && c->deadline_ns != 0 &&
+	    server_now_ns() > c->deadline_ns) {
+		code    = PA_DEADLINE_EXCEEDED; // too late to be of use
+		text    = "deadline exceeded before the answer";
+		payload = NULL;
+	}
 
 	if (rpc_envelope_pack_response(&msg, code, text, id, payload, &err) !=
 	    PA_OK) {
@@ -304,7 +316,7 @@ worker_answer(server_worker *w, int code, const char *text,
 		s->opts.observe(s->opts.observe_arg,
 		    c->method != NULL ? c->method->full_name : "unknown", code,
 		    server_now_ns() - c->start_ns);
-	if (c->deadline_ns != 0)
+	if (armed)
 		nng_aio_cancel(w->timer); // the answer beat the deadline
 	nng_aio_set_msg(w->aio, msg);
 	nng_ctx_send(w->ctx, w->aio);
@@ -365,6 +377,35 @@ worker_decode(server_worker *w, nng_msg *msg)
 	return true;
 }
 
+// The handler returned without answering: arm the deadline timer. An
+// answer racing with the arming cancels the timer on either side.
+static void
+worker_arm_timer(server_worker *w)
+{
+	rpc_call *c   = &w->call;
+	uint64_t  now = server_now_ns();
+	bool      answered;
+
+	pthread_mutex_lock(&w->mtx);
+	answered = w->answered;
+	if (!answered) {
+		w->timer_armed = true;
+		w->holders++; // the timer
+	}
+	pthread_mutex_unlock(&w->mtx);
+	if (answered)
+		return;
+	nng_sleep_aio(now >= c->deadline_ns
+	        ? 0
+	        : (nng_duration) ((c->deadline_ns - now) / 1000000ULL) + 1,
+	    w->timer);
+	pthread_mutex_lock(&w->mtx);
+	answered = w->answered;
+	pthread_mutex_unlock(&w->mtx);
+	if (answered)
+		nng_aio_cancel(w->timer);
+}
+
 static void
 worker_dispatch(server_worker *w, nng_msg *msg)
 {
@@ -372,28 +413,28 @@ worker_dispatch(server_worker *w, nng_msg *msg)
 	bool      ok;
 
 	pthread_mutex_lock(&w->mtx);
-	w->state    = WORKER_BUSY;
-	w->answered = false;
-	w->holders  = 1; // the dispatch itself, then the handler
+	w->state       = WORKER_BUSY;
+	w->answered    = false;
+	w->timer_armed = false;
+	w->holders     = 1; // the dispatch itself
 	pthread_mutex_unlock(&w->mtx);
 	c->method      = NULL;
 	c->start_ns    = server_now_ns();
 	c->deadline_ns = 0;
 	ok             = worker_decode(w, msg);
 	nng_msg_free(msg);
-	if (!ok) {
-		worker_release(w);
-		return;
-	}
-	if (c->env->deadline_ms > 0) {
-		c->deadline_ns =
-		    c->start_ns + (uint64_t) c->env->deadline_ms * 1000000ULL;
+	if (ok) {
+		if (c->env->deadline_ms > 0)
+			c->deadline_ns = c->start_ns +
+			    (uint64_t) c->env->deadline_ms * 1000000ULL;
 		pthread_mutex_lock(&w->mtx);
-		w->holders++; // the timer
+		w->holders++; // the handler, until it answers
 		pthread_mutex_unlock(&w->mtx);
-		nng_sleep_aio((nng_duration) c->env->deadline_ms, w->timer);
+		c->method->fn(c, c->req, c->method->arg);
+		if (c->deadline_ns != 0)
+			worker_arm_timer(w);
 	}
-	c->method->fn(c, c->req, c->method->arg); // holds until it answers
+	worker_release(w); // the dispatch
 }
 
 static void
