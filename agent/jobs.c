@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: Apache-2.0
+// jobs.c: the agent's job table: a bounded worker pool and queue over
+// fill_run, idempotent by request id, with waiters for long polls.
+//
+// One mutex guards the table, the queue and the waiters. Nothing slow runs
+// under it: fills run on workers without it, and waiters and events are
+// collected under it and called after it is released, so a waiter may
+// answer an RPC (which packs and sends) without holding up the table.
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "jobs.h"
+
+#define JOBS_TICK_MS 1000   // the timer wakes at least this often to prune
+#define JOBS_MAX_ALIASES 16 // joiners' request ids remembered per job
+
+struct jobs_job {
+	struct jobs_info info;
+	atomic_bool      cancel;      // fill_run stops at its next chunk
+	uint64_t         end_mono_ms; // when it finished, for keep_ms
+	char           **aliases;     // request ids of requests that joined
+	size_t           naliases;
+	struct jobs_job *next;  // the table, oldest first
+	struct jobs_job *qnext; // the queue, while QUEUED
+};
+
+struct jobs_waiter {
+	struct jobs_job    *job;
+	uint64_t            deadline_ms; // monotonic
+	unsigned            flags;
+	jobs_wait_fn        fn;
+	void               *arg;
+	struct jobs_info    snap; // the job as it was when the wait ended
+	struct jobs_waiter *next;
+};
+
+struct jobs {
+	struct jobs_opts    o;
+	pthread_mutex_t     mu;
+	pthread_cond_t      work;  // a job was queued, or stopping
+	pthread_cond_t      timer; // a waiter was added, or stopping
+	pthread_cond_t      idle;  // a running job ended
+	struct jobs_job    *table, *qhead, *qtail;
+	struct jobs_waiter *waiters;
+	size_t              queued, running, finished;
+	bool                draining, stopping;
+	uint32_t            id_prefix;
+	uint64_t            id_next;
+	pthread_t          *workers;
+	unsigned            nworkers;
+	pthread_t           timer_thread;
+	bool                timer_started;
+};
+
+static const char *const jobs_state_names[JOBS_NSTATES] = { "unspecified",
+	"queued", "running", "succeeded", "failed", "cancelled" };
+
+const char *
+jobs_state_name(enum jobs_state s)
+{
+	return (unsigned) s < JOBS_NSTATES ? jobs_state_names[s] : "unknown";
+}
+
+bool
+jobs_state_final(enum jobs_state s)
+{
+	return s == JOBS_SUCCEEDED || s == JOBS_FAILED || s == JOBS_CANCELLED;
+}
+
+static uint64_t
+jobs_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+static int64_t
+jobs_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct jobs_job *
+jobs_find_id(jobs *j, const char *id)
+{
+	for (struct jobs_job *x = j->table; x != NULL; x = x->next)
+		if (strcmp(x->info.id, id) == 0)
+			return x;
+	return NULL;
+}
+
+static bool
+jobs_has_request(const struct jobs_job *x, const char *request_id)
+{
+	if (strcmp(x->info.req.request_id, request_id) == 0)
+		return true;
+	for (size_t i = 0; i < x->naliases; i++)
+		if (strcmp(x->aliases[i], request_id) == 0)
+			return true;
+	return false;
+}
+
+static struct jobs_job *
+jobs_find_request(jobs *j, const char *request_id)
+{
+	for (struct jobs_job *x = j->table; x != NULL; x = x->next)
+		if (jobs_has_request(x, request_id))
+			return x;
+	return NULL;
+}
+
+// A request that joined keeps its own id too, so that repeating it later
+// finds this job. Past JOBS_MAX_ALIASES (or out of memory) it is not
+// remembered, and a repeat after the job ends runs a harmless second fill.
+static void
+jobs_add_alias(struct jobs_job *x, const char *request_id)
+{
+	char **grown;
+
+	if (request_id[0] == '\0' || jobs_has_request(x, request_id) ||
+	    x->naliases == JOBS_MAX_ALIASES)
+		return;
+	grown = realloc(x->aliases, (x->naliases + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return;
+	x->aliases = grown;
+	if ((x->aliases[x->naliases] = strdup(request_id)) != NULL)
+		x->naliases++;
+}
+
+static void
+jobs_job_free(struct jobs_job *x)
+{
+	for (size_t i = 0; i < x->naliases; i++)
+		free(x->aliases[i]);
+	free(x->aliases);
+	free(x);
+}
+
+static struct jobs_job *
+jobs_find_active(jobs *j, const char *path)
+{
+	for (struct jobs_job *x = j->table; x != NULL; x = x->next)
+		if (!jobs_state_final(x->info.state) &&
+		    strcmp(x->info.req.path, path) == 0)
+			return x;
+	return NULL;
+}
+
+static bool
+jobs_same_params(const struct jobs_request *a, const struct jobs_request *b)
+{
+	return strcmp(a->path, b->path) == 0 && a->size == b->size &&
+	    a->offset == b->offset && a->method == b->method &&
+	    a->force == b->force;
+}
+
+// ---- waiters: collected under the lock, called after it ----
+
+// Move the waiters that @p pick chooses onto @p fire, with a snapshot.
+static void
+jobs_take_waiters(jobs *j, struct jobs_waiter                         **fire,
+    bool (*pick)(const struct jobs_waiter *, const void *), const void *ctx)
+{
+	struct jobs_waiter **pp = &j->waiters;
+
+	while (*pp != NULL) {
+		struct jobs_waiter *w = *pp;
+
+		if (!pick(w, ctx)) {
+			pp = &w->next;
+			continue;
+		}
+		*pp     = w->next;
+		w->snap = w->job->info;
+		w->next = *fire;
+		*fire   = w;
+	}
+}
+
+static void
+jobs_fire(struct jobs_waiter *fire)
+{
+	while (fire != NULL) {
+		struct jobs_waiter *w = fire;
+
+		fire = w->next;
+		w->fn(w->arg, &w->snap);
+		free(w);
+	}
+}
+
+static bool
+jobs_pick_job(const struct jobs_waiter *w, const void *job)
+{
+	return w->job == job;
+}
+
+static bool
+jobs_pick_progress(const struct jobs_waiter *w, const void *job)
+{
+	return w->job == job && (w->flags & JOBS_WAIT_PROGRESS);
+}
+
+static bool
+jobs_pick_expired(const struct jobs_waiter *w, const void *now)
+{
+	return w->deadline_ms <= *(const uint64_t *) now;
+}
+
+static bool
+jobs_pick_all(const struct jobs_waiter *w, const void *unused)
+{
+	return true;
+}
+
+// ---- the table ----
+
+// Drop finished jobs beyond keep_finished, or older than keep_ms.
+static void
+jobs_prune(jobs *j, uint64_t now)
+{
+	struct jobs_job **pp   = &j->table;
+	size_t            over = j->finished > j->o.keep_finished
+	               ? j->finished - j->o.keep_finished
+	               : 0;
+
+	while (*pp != NULL) {
+		struct jobs_job *x = *pp;
+
+		if (jobs_state_final(x->info.state) &&
+		    (over > 0 || now - x->end_mono_ms >= j->o.keep_ms)) {
+			*pp = x->next;
+			jobs_job_free(x);
+			j->finished--;
+			if (over > 0)
+				over--;
+			continue;
+		}
+		pp = &x->next;
+	}
+}
+
+// End @p x in @p state; its waiters go onto @p fire.
+static void
+jobs_end_locked(jobs *j, struct jobs_job *x, enum jobs_state state, int code,
+    const char *msg, struct jobs_waiter **fire)
+{
+	uint64_t now = jobs_mono_ms();
+
+	if (x->info.state == JOBS_RUNNING)
+		j->running--;
+	x->info.state       = state;
+	x->info.error_code  = code;
+	x->info.finished_ms = jobs_unix_ms();
+	x->end_mono_ms      = now;
+	if (x->info.started_ms != 0)
+		x->info.duration_ms =
+		    (uint64_t) (x->info.finished_ms - x->info.started_ms);
+	snprintf(x->info.error, sizeof(x->info.error), "%s", msg);
+	j->finished++;
+	jobs_take_waiters(j, fire, jobs_pick_job, x);
+	pthread_cond_broadcast(&j->idle);
+}
+
+static void
+jobs_unqueue(jobs *j, struct jobs_job *x)
+{
+	struct jobs_job **pp = &j->qhead;
+
+	while (*pp != NULL && *pp != x)
+		pp = &(*pp)->qnext;
+	if (*pp == NULL)
+		return;
+	*pp = x->qnext;
+	if (j->qtail == x) {
+		j->qtail = NULL;
+		for (struct jobs_job *q = j->qhead; q != NULL; q = q->qnext)
+			j->qtail = q;
+	}
+	x->qnext = NULL;
+	j->queued--;
+}
+
+// Cancel a queued job at once: it never started, so nothing to restore.
+// Called with the lock; drops and retakes it to tell the waiters.
+// @p snap gets the job as it ended: @p x may be pruned once unlocked.
+static void
+jobs_cancel_queued(
+    jobs *j, struct jobs_job *x, const char *why, struct jobs_info *snap)
+{
+	struct jobs_waiter *fire = NULL;
+
+	jobs_unqueue(j, x);
+	jobs_end_locked(j, x, JOBS_CANCELLED, PA_CANCELLED, why, &fire);
+	*snap = x->info;
+	pthread_mutex_unlock(&j->mu);
+	if (j->o.on_event != NULL)
+		j->o.on_event(j->o.arg, snap);
+	jobs_fire(fire);
+	pthread_mutex_lock(&j->mu);
+}
+
+static int
+jobs_new_job(struct jobs_job **out, jobs *j, const struct jobs_request *req)
+{
+	struct jobs_job *x = calloc(1, sizeof(*x));
+
+	if (x == NULL)
+		return PA_RESOURCE_EXHAUSTED;
+	x->info.req        = *req;
+	x->info.state      = JOBS_QUEUED;
+	x->info.created_ms = jobs_unix_ms();
+	snprintf(x->info.id, sizeof(x->info.id), "job-%08x-%llu", j->id_prefix,
+	    (unsigned long long) ++j->id_next);
+	atomic_init(&x->cancel, false);
+	*out = x;
+	return PA_OK;
+}
+
+static void
+jobs_enqueue(jobs *j, struct jobs_job *x)
+{
+	struct jobs_job **pp = &j->table;
+
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	*pp = x;
+	if (j->qtail != NULL)
+		j->qtail->qnext = x;
+	else
+		j->qhead = x;
+	j->qtail = x;
+	j->queued++;
+	pthread_cond_signal(&j->work);
+}
+
+// The job @p req repeats, if any. @return PA_OK with *found set or NULL.
+static int
+jobs_match(struct jobs_job **found, enum jobs_how *how, jobs *j,
+    const struct jobs_request *req, pa_err *err)
+{
+	struct jobs_job *x = NULL;
+
+	if (req->request_id[0] != '\0' &&
+	    (x = jobs_find_request(j, req->request_id)) != NULL) {
+		if (!jobs_same_params(&x->info.req, req))
+			return pa_err_set(err, PA_ALREADY_EXISTS,
+			    "request id %s is job %s, for other parameters",
+			    req->request_id, x->info.id);
+		*how = JOBS_SAME_ID;
+	} else if ((x = jobs_find_active(j, req->path)) != NULL) {
+		if (!jobs_same_params(&x->info.req, req))
+			return pa_err_set(err, PA_ABORTED,
+			    "%s is busy with job %s (%s), which has other "
+			    "parameters",
+			    req->path, x->info.id,
+			    jobs_state_name(x->info.state));
+		jobs_add_alias(x, req->request_id);
+		*how = JOBS_JOINED;
+	}
+	*found = x;
+	return PA_OK;
+}
+
+int
+jobs_submit(struct jobs_info *out, enum jobs_how *how_out, jobs *j,
+    const struct jobs_request *req, pa_err *err)
+{
+	struct jobs_job *x   = NULL;
+	enum jobs_how    how = JOBS_CREATED;
+	int              rc;
+
+	pthread_mutex_lock(&j->mu);
+	if ((rc = jobs_match(&x, &how, j, req, err)) != PA_OK || x != NULL)
+		goto done;
+	if (j->draining) {
+		rc = pa_err_set(err, PA_UNAVAILABLE,
+		    "the agent is shutting down and takes no new jobs");
+		goto done;
+	}
+	if (j->queued >= j->o.max_queue) {
+		rc = pa_err_set(err, PA_RESOURCE_EXHAUSTED,
+		    "the job queue is full (%u queued, %zu running)",
+		    j->o.max_queue, j->running);
+		goto done;
+	}
+	if ((rc = jobs_new_job(&x, j, req)) != PA_OK) {
+		pa_err_set(err, rc, "out of memory for a job");
+		goto done;
+	}
+	jobs_enqueue(j, x);
+done:
+	if (rc == PA_OK) {
+		*out = x->info;
+		if (how_out != NULL)
+			*how_out = how;
+	}
+	pthread_mutex_unlock(&j->mu);
+	return rc;
+}
+
+int
+jobs_get(struct jobs_info *out, jobs *j, const char *id, pa_err *err)
+{
+	struct jobs_job *x;
+	int              rc = PA_OK;
+
+	pthread_mutex_lock(&j->mu);
+	if ((x = jobs_find_id(j, id)) != NULL)
+		*out = x->info;
+	else
+		rc = pa_err_set(err, PA_NOT_FOUND, "no job %s", id);
+	pthread_mutex_unlock(&j->mu);
+	return rc;
+}
+
+int
+jobs_cancel(struct jobs_info *out, jobs *j, const char *id, pa_err *err)
+{
+	struct jobs_job *x;
+	int              rc = PA_OK;
+
+	pthread_mutex_lock(&j->mu);
+	if ((x = jobs_find_id(j, id)) == NULL) {
+		rc = pa_err_set(err, PA_NOT_FOUND, "no job %s", id);
+	} else if (x->info.state == JOBS_QUEUED) {
+		jobs_cancel_queued(j, x, "cancelled while queued", out);
+	} else {
+		if (x->info.state == JOBS_RUNNING)
+			atomic_store(&x->cancel, true);
+		*out = x->info;
+	}
+	pthread_mutex_unlock(&j->mu);
+	return rc;
+}
+
+int
+jobs_list(struct jobs_info **out, size_t *n_out, jobs *j, pa_err *err)
+{
+	struct jobs_info *all = NULL;
+	size_t            n = 0, i = 0;
+	int               rc = PA_OK;
+
+	pthread_mutex_lock(&j->mu);
+	for (struct jobs_job *x = j->table; x != NULL; x = x->next)
+		n++;
+	if (n > 0 && (all = malloc(n * sizeof(*all))) == NULL) {
+		rc = pa_err_errno(err, ENOMEM, "job list");
+		goto done;
+	}
+	for (struct jobs_job *x = j->table; x != NULL; x = x->next)
+		all[i++] = x->info;
+	*out   = all;
+	*n_out = n;
+done:
+	pthread_mutex_unlock(&j->mu);
+	return rc;
+}
+
+void
+jobs_counts(size_t counts[JOBS_NSTATES], jobs *j)
+{
+	memset(counts, 0, JOBS_NSTATES * sizeof(counts[0]));
+	pthread_mutex_lock(&j->mu);
+	for (struct jobs_job *x = j->table; x != NULL; x = x->next)
+		if ((unsigned) x->info.state < JOBS_NSTATES)
+			counts[x->info.state]++;
+	pthread_mutex_unlock(&j->mu);
+}
+
+int
+jobs_wait(jobs *j, const char *id, uint32_t wait_ms, unsigned flags,
+    jobs_wait_fn fn, void *arg, pa_err *err)
+{
+	struct jobs_waiter *w = calloc(1, sizeof(*w));
+	struct jobs_job    *x;
+
+	if (w == NULL)
+		return pa_err_errno(err, ENOMEM, "waiter");
+	pthread_mutex_lock(&j->mu);
+	if ((x = jobs_find_id(j, id)) == NULL) {
+		pthread_mutex_unlock(&j->mu);
+		free(w);
+		return pa_err_set(err, PA_NOT_FOUND, "no job %s", id);
+	}
+	w->job = x;
+	w->fn  = fn;
+	w->arg = arg;
+	if (wait_ms == 0 || jobs_state_final(x->info.state) || j->stopping) {
+		w->snap = x->info;
+		pthread_mutex_unlock(&j->mu);
+		jobs_fire(w);
+		return PA_OK;
+	}
+	w->deadline_ms = jobs_mono_ms() + wait_ms;
+	w->flags       = flags;
+	w->next        = j->waiters;
+	j->waiters     = w;
+	pthread_cond_signal(&j->timer);
+	pthread_mutex_unlock(&j->mu);
+	return PA_OK;
+}
+
+// ---- workers ----
+
+struct jobs_run {
+	jobs            *j;
+	struct jobs_job *x;
+};
+
+// Progress from the fill: recorded under the lock; progress waiters are
+// told after it.
+static void
+jobs_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct jobs_run    *r    = arg;
+	struct jobs_waiter *fire = NULL;
+
+	pthread_mutex_lock(&r->j->mu);
+	r->x->info.done  = done;
+	r->x->info.total = total;
+	if (r->j->waiters != NULL)
+		jobs_take_waiters(r->j, &fire, jobs_pick_progress, r->x);
+	pthread_mutex_unlock(&r->j->mu);
+	jobs_fire(fire);
+}
+
+// Run one job's fill, without the lock.
+static void
+jobs_run_fill(
+    jobs *j, struct jobs_job *x, struct fill_result *res, int *rc, pa_err *err)
+{
+	struct jobs_run     run = { j, x };
+	struct fill_request req = FILL_REQUEST_INIT;
+
+	if (j->o.vet != NULL &&
+	    (*rc = j->o.vet(j->o.arg, x->info.req.path, err)) != PA_OK)
+		return;
+	req.path         = x->info.req.path;
+	req.size         = x->info.req.size;
+	req.offset       = x->info.req.offset;
+	req.method       = x->info.req.method;
+	req.force        = x->info.req.force;
+	req.progress     = jobs_progress;
+	req.progress_arg = &run;
+	req.cancel       = &x->cancel;
+	*rc              = fill_run(res, &req, err);
+}
+
+static void
+jobs_run_one(jobs *j, struct jobs_job *x)
+{
+	struct fill_result  res;
+	struct jobs_waiter *fire = NULL;
+	struct jobs_info    snap;
+	pa_err              err = PA_ERR_INIT;
+	int                 rc  = PA_OK;
+
+	memset(&res, 0, sizeof(res));
+	jobs_run_fill(j, x, &res, &rc, &err);
+	pthread_mutex_lock(&j->mu);
+	if (rc == PA_OK) {
+		x->info.result = res;
+		x->info.done   = x->info.total;
+		jobs_end_locked(j, x, JOBS_SUCCEEDED, PA_OK, "", &fire);
+	} else {
+		jobs_end_locked(j, x,
+		    rc == PA_CANCELLED ? JOBS_CANCELLED : JOBS_FAILED, rc,
+		    err.msg, &fire);
+	}
+	snap = x->info; // x may be pruned from here on
+	jobs_prune(j, jobs_mono_ms());
+	pthread_mutex_unlock(&j->mu);
+	// The event (a log line, counters) comes before the answers, so that
+	// whoever is told the job ended sees it logged and counted.
+	if (j->o.on_event != NULL)
+		j->o.on_event(j->o.arg, &snap);
+	jobs_fire(fire);
+}
+
+static void *
+jobs_worker(void *arg)
+{
+	jobs *j = arg;
+
+	pthread_mutex_lock(&j->mu);
+	for (;;) {
+		struct jobs_job *x;
+		struct jobs_info snap;
+
+		while (j->qhead == NULL && !j->stopping)
+			pthread_cond_wait(&j->work, &j->mu);
+		if (j->stopping)
+			break;
+		x = j->qhead;
+		jobs_unqueue(j, x);
+		x->info.state      = JOBS_RUNNING;
+		x->info.started_ms = jobs_unix_ms();
+		j->running++;
+		snap = x->info;
+		pthread_mutex_unlock(&j->mu);
+		if (j->o.on_event != NULL)
+			j->o.on_event(j->o.arg, &snap);
+		jobs_run_one(j, x);
+		pthread_mutex_lock(&j->mu);
+	}
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+// ---- the timer: waiters' deadlines and pruning ----
+
+static uint64_t
+jobs_next_deadline(jobs *j, uint64_t now)
+{
+	uint64_t next = now + JOBS_TICK_MS;
+
+	for (struct jobs_waiter *w = j->waiters; w != NULL; w = w->next)
+		if (w->deadline_ms < next)
+			next = w->deadline_ms;
+	return next;
+}
+
+static void
+jobs_timed_wait(jobs *j, uint64_t until_mono_ms)
+{
+	struct timespec ts;
+
+	// The condition variable waits on CLOCK_MONOTONIC (see jobs_new).
+	ts.tv_sec  = (time_t) (until_mono_ms / 1000u);
+	ts.tv_nsec = (long) (until_mono_ms % 1000u) * 1000000L;
+	pthread_cond_timedwait(&j->timer, &j->mu, &ts);
+}
+
+static void *
+jobs_timer(void *arg)
+{
+	jobs *j = arg;
+
+	pthread_mutex_lock(&j->mu);
+	while (!j->stopping) {
+		uint64_t            now  = jobs_mono_ms();
+		struct jobs_waiter *fire = NULL;
+
+		jobs_take_waiters(j, &fire, jobs_pick_expired, &now);
+		jobs_prune(j, now);
+		if (fire != NULL) {
+			pthread_mutex_unlock(&j->mu);
+			jobs_fire(fire);
+			pthread_mutex_lock(&j->mu);
+			continue;
+		}
+		jobs_timed_wait(j, jobs_next_deadline(j, now));
+	}
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+// ---- life ----
+
+static int
+jobs_init_sync(jobs *j, pa_err *err)
+{
+	pthread_condattr_t ca;
+	int                r;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	r = pthread_mutex_init(&j->mu, NULL);
+	if (r == 0)
+		r = pthread_cond_init(&j->timer, &ca);
+	if (r == 0)
+		r = pthread_cond_init(&j->work, NULL);
+	if (r == 0)
+		r = pthread_cond_init(&j->idle, &ca);
+	pthread_condattr_destroy(&ca);
+	return r == 0 ? PA_OK : pa_err_errno(err, r, "job table locks");
+}
+
+static int
+jobs_start_threads(jobs *j, pa_err *err)
+{
+	int r;
+
+	j->workers = calloc(j->o.max_running, sizeof(*j->workers));
+	if (j->workers == NULL)
+		return pa_err_errno(err, ENOMEM, "workers");
+	for (; j->nworkers < j->o.max_running; j->nworkers++)
+		if ((r = pthread_create(
+		         &j->workers[j->nworkers], NULL, jobs_worker, j)) != 0)
+			return pa_err_set(err, PA_INTERNAL,
+			    "start a job worker: %s", strerror(r));
+	if ((r = pthread_create(&j->timer_thread, NULL, jobs_timer, j)) != 0)
+		return pa_err_set(
+		    err, PA_INTERNAL, "start the job timer: %s", strerror(r));
+	j->timer_started = true;
+	return PA_OK;
+}
+
+int
+jobs_new(jobs **out, const struct jobs_opts *opts, pa_err *err)
+{
+	jobs *j = NULL;
+	int   rc;
+
+	if (opts == NULL || opts->max_running == 0)
+		return pa_err_set(
+		    err, PA_INVALID_ARGUMENT, "max_running must be above 0");
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return pa_err_errno(err, ENOMEM, "job table");
+	j->o = *opts;
+	if (getrandom(&j->id_prefix, sizeof(j->id_prefix), 0) !=
+	    (ssize_t) sizeof(j->id_prefix))
+		j->id_prefix = (uint32_t) jobs_unix_ms();
+	if ((rc = jobs_init_sync(j, err)) != PA_OK) {
+		free(j);
+		return rc;
+	}
+	if ((rc = jobs_start_threads(j, err)) != PA_OK) {
+		jobs_free(j);
+		return rc;
+	}
+	*out = j;
+	return PA_OK;
+}
+
+// Wait for the running jobs to end, up to @p until (monotonic ms; 0 is
+// for ever). Called with the lock.
+static void
+jobs_wait_idle(jobs *j, uint64_t until)
+{
+	while (j->running > 0) {
+		if (until == 0) {
+			pthread_cond_wait(&j->idle, &j->mu);
+			continue;
+		}
+		if (jobs_mono_ms() >= until)
+			return;
+		{
+			struct timespec ts = { (time_t) (until / 1000u),
+				(long) (until % 1000u) * 1000000L };
+
+			pthread_cond_timedwait(&j->idle, &j->mu, &ts);
+		}
+	}
+}
+
+unsigned
+jobs_shutdown(jobs *j, uint32_t grace_ms)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&j->mu);
+	j->draining = true;
+	while (j->qhead != NULL) {
+		struct jobs_info snap;
+
+		jobs_cancel_queued(j, j->qhead, "the agent shut down", &snap);
+		n++;
+	}
+	jobs_wait_idle(j, jobs_mono_ms() + grace_ms);
+	for (struct jobs_job *x = j->table; x != NULL; x = x->next)
+		if (x->info.state == JOBS_RUNNING &&
+		    !atomic_exchange(&x->cancel, true))
+			n++;
+	jobs_wait_idle(j, 0);
+	pthread_mutex_unlock(&j->mu);
+	return n;
+}
+
+void
+jobs_free(jobs *j)
+{
+	struct jobs_waiter *fire = NULL;
+
+	if (j == NULL)
+		return;
+	if (j->nworkers > 0)
+		jobs_shutdown(j, 0);
+	pthread_mutex_lock(&j->mu);
+	j->stopping = true;
+	pthread_cond_broadcast(&j->work);
+	pthread_cond_broadcast(&j->timer);
+	pthread_mutex_unlock(&j->mu);
+	for (unsigned i = 0; i < j->nworkers; i++)
+		pthread_join(j->workers[i], NULL);
+	if (j->timer_started)
+		pthread_join(j->timer_thread, NULL);
+	jobs_take_waiters(j, &fire, jobs_pick_all, NULL);
+	jobs_fire(fire);
+	while (j->table != NULL) {
+		struct jobs_job *x = j->table;
+
+		j->table = x->next;
+		jobs_job_free(x);
+	}
+	free(j->workers);
+	pthread_cond_destroy(&j->work);
+	pthread_cond_destroy(&j->timer);
+	pthread_cond_destroy(&j->idle);
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+}

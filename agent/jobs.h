@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+// jobs.h: the agent's job table: a bounded worker pool and queue over
+// fill_run, idempotent by request id, with waiters for long polls.
+#ifndef PREALLOC_AGENT_JOBS_H
+#define PREALLOC_AGENT_JOBS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fill.h"
+#include "prealloc/status.h"
+
+typedef struct jobs jobs;
+
+/** Where a job is. The numbers are the wire's JobState numbers. */
+enum jobs_state {
+	JOBS_QUEUED    = 1,
+	JOBS_RUNNING   = 2,
+	JOBS_SUCCEEDED = 3,
+	JOBS_FAILED    = 4,
+	JOBS_CANCELLED = 5,
+};
+#define JOBS_NSTATES 6 // index by enum jobs_state; 0 unused
+
+#define JOBS_ID_SIZE 40
+#define JOBS_REQUEST_ID_SIZE 128
+
+/** What to do. Plain data. */
+struct jobs_request {
+	char             request_id[JOBS_REQUEST_ID_SIZE]; ///< "" for none
+	char             path[PATH_MAX]; ///< the target, vetted by the caller
+	uint64_t         size;
+	uint64_t         offset;
+	enum fill_method method;
+	bool             force;
+};
+
+/** A job as it is at one moment. Plain data: nothing to free. */
+struct jobs_info {
+	char                id[JOBS_ID_SIZE];
+	struct jobs_request req;
+	enum jobs_state     state;
+	struct fill_result  result; ///< what the fill did; set on SUCCEEDED
+	uint64_t            done, total; ///< progress as the fill reports it
+	int                 error_code;  ///< PA_OK unless FAILED or CANCELLED
+	char                error[PA_ERR_MSG_SIZE];
+	int64_t  created_ms, started_ms, finished_ms; ///< Unix ms; 0 not yet
+	uint64_t duration_ms; ///< running time, once finished
+};
+
+/**
+ * A job started (state RUNNING) or ended (SUCCEEDED, FAILED, CANCELLED).
+ * Called from a worker, or from the thread that cancelled a queued job,
+ * with no lock held, before the job's waiters are told; it must be quick.
+ */
+typedef void (*jobs_event_fn)(void *arg, const struct jobs_info *job);
+
+/**
+ * Check the target again just before its fill starts; a code other than
+ * PA_OK fails the job with it. Called from a worker, no lock held.
+ */
+typedef int (*jobs_vet_fn)(void *arg, const char *path, pa_err *err);
+
+/** Settings; start from JOBS_OPTS_INIT. */
+struct jobs_opts {
+	unsigned      max_running;   ///< workers: fills at once
+	unsigned      max_queue;     ///< queued jobs; more are refused
+	unsigned      keep_finished; ///< finished jobs kept, newest first
+	uint32_t      keep_ms;       ///< and for at most this long
+	jobs_event_fn on_event;      ///< optional
+	jobs_vet_fn   vet;           ///< optional
+	void         *arg;           ///< passed to on_event and vet
+};
+
+#define JOBS_OPTS_INIT                                      \
+	{                                                   \
+		2, 64, 256, 3600u * 1000u, NULL, NULL, NULL \
+	}
+
+/** How jobs_submit() found its job. */
+enum jobs_how {
+	JOBS_CREATED = 0, ///< a new job
+	JOBS_SAME_ID = 1, ///< the job that has this request id already
+	JOBS_JOINED  = 2, ///< the running or queued job for this target
+};
+
+/**
+ * Make the table and start its workers and timer thread.
+ * @param[out] out  set only on PA_OK; free it with jobs_free().
+ * @param opts      copied.
+ * @return PA_OK, PA_INVALID_ARGUMENT for zero workers, PA_INTERNAL when
+ *         a thread cannot start, PA_RESOURCE_EXHAUSTED.
+ */
+int jobs_new(jobs **out, const struct jobs_opts *opts, pa_err *err);
+
+/**
+ * Shut down (as jobs_shutdown() with no grace), answer every waiter, and
+ * free; NULL is a no-op.
+ */
+void jobs_free(jobs *j);
+
+/**
+ * Start a job for @p req, or find the one it repeats. The same request id
+ * gives the same job, never a second; a target with a queued or running
+ * job joins it when the parameters are the same, and the joiner's request
+ * id then names that job too.
+ * @param[out] out      the job as it is now; set only on PA_OK.
+ * @param[out] how_out  optional; set only on PA_OK.
+ * @param req           copied.
+ * @return PA_OK; PA_ALREADY_EXISTS when the request id names a job with
+ *         other parameters; PA_ABORTED when the target is busy with a job
+ *         with other parameters (the message names it);
+ *         PA_RESOURCE_EXHAUSTED when the queue is full; PA_UNAVAILABLE
+ *         while shutting down.
+ */
+int jobs_submit(struct jobs_info *out, enum jobs_how *how_out, jobs *j,
+    const struct jobs_request *req, pa_err *err);
+
+/**
+ * @param[out] out  the job as it is now; set only on PA_OK.
+ * @return PA_OK or PA_NOT_FOUND.
+ */
+int jobs_get(struct jobs_info *out, jobs *j, const char *id, pa_err *err);
+
+/**
+ * Cancel a job: a queued one ends CANCELLED at once; a running one is
+ * asked to stop at its next chunk (the fill then restores its file). A
+ * finished job stays as it is.
+ * @param[out] out  the job after the request; set only on PA_OK.
+ * @return PA_OK or PA_NOT_FOUND.
+ */
+int jobs_cancel(struct jobs_info *out, jobs *j, const char *id, pa_err *err);
+
+/**
+ * Every job in the table: queued, running, and the finished ones kept.
+ * @param[out] out    malloc'd array, oldest first; the caller frees it
+ *                    with free(). Set only on PA_OK (NULL when empty).
+ * @param[out] n_out  its length; set only on PA_OK.
+ * @return PA_OK or PA_RESOURCE_EXHAUSTED.
+ */
+int jobs_list(struct jobs_info **out, size_t *n_out, jobs *j, pa_err *err);
+
+/** How many jobs are in each state now; @p counts is indexed by state. */
+void jobs_counts(size_t counts[JOBS_NSTATES], jobs *j);
+
+/**
+ * Called once with the job's state when a wait ends. It may run on the
+ * thread that called jobs_wait(), a worker or the timer thread, with no
+ * lock held; it must not call jobs_wait() for the same job synchronously
+ * in a loop and must be quick.
+ */
+typedef void (*jobs_wait_fn)(void *arg, const struct jobs_info *job);
+
+/** jobs_wait() flags. */
+#define JOBS_WAIT_PROGRESS 1u // also end the wait when progress moves
+
+/**
+ * Be told when job @p id ends (or, with JOBS_WAIT_PROGRESS, when its
+ * progress moves), or when @p wait_ms runs out, whichever comes first.
+ * Nothing blocks: @p fn is called at once, on this thread, when the job
+ * has ended already or @p wait_ms is 0; otherwise later, from another
+ * thread. Shutdown answers every waiter that is left.
+ * @return PA_OK, after which @p fn is called exactly once;
+ *         PA_NOT_FOUND (and @p fn is never called).
+ */
+int jobs_wait(jobs *j, const char *id, uint32_t wait_ms, unsigned flags,
+    jobs_wait_fn fn, void *arg, pa_err *err);
+
+/**
+ * Stop taking jobs (jobs_submit() is then PA_UNAVAILABLE) and cancel the
+ * queued ones at once; let running jobs go on for up to @p grace_ms, then
+ * cancel them and wait until their fills have stopped and restored their
+ * files. Idempotent.
+ * @return how many jobs were cancelled.
+ */
+unsigned jobs_shutdown(jobs *j, uint32_t grace_ms);
+
+/** @return "queued", "running", "succeeded", "failed", "cancelled". */
+const char *jobs_state_name(enum jobs_state s);
+
+/** @return true for SUCCEEDED, FAILED and CANCELLED. */
+bool jobs_state_final(enum jobs_state s);
+
+#endif // PREALLOC_AGENT_JOBS_H

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: Apache-2.0
+// main.c: prealloc-agentd, a thin main around confinement, the job table
+// and the RPC handlers.
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+
+#include "agent_rpc.h"
+#include "confine.h"
+#include "httpd.h"
+#include "jobs.h"
+#include "prealloc/log.h"
+#include "rpc_server.h"
+#include "rpcmetrics.h"
+
+#define AGENTD_DEFAULT_LISTEN "tcp://127.0.0.1:9651"
+#define AGENTD_DEFAULT_HTTP "127.0.0.1:9661"
+#define AGENTD_MAX_LISTEN 8
+#define AGENTD_MAX_PATHS 64
+#define AGENTD_DRAIN_MS 5000
+#define AGENTD_DEFAULT_GRACE_S 30
+
+enum { OPT_IPC = 256, OPT_CERT, OPT_KEY, OPT_CA, OPT_LOG, OPT_HTTP };
+
+typedef struct agentd_opts {
+	const char      *roots[AGENTD_MAX_PATHS];
+	int              nroots;
+	const char      *globs[AGENTD_MAX_PATHS];
+	int              nglobs;
+	const char      *listen[AGENTD_MAX_LISTEN];
+	int              nlisten;
+	const char      *http; // NULL: no HTTP side
+	unsigned         grace_s;
+	struct jobs_opts jobs;
+	rpc_server_opts  rpc;
+} agentd_opts;
+
+// Everything the daemon runs, so one teardown frees it in order.
+typedef struct agentd {
+	confine    *conf;
+	jobs       *jobs;
+	rpc_server *srv;
+	metrics    *m;
+	httpd      *http;
+	rpcmetrics  rpcm;
+	agent_rpc   handlers;
+} agentd;
+
+static void __attribute__((noreturn)) usage(void)
+{
+	printf("Usage: prealloc-agentd --root DIR... [--device-allow GLOB]... "
+	       "[options]\n\n"
+	       "Preallocates files beneath the roots and allowed block "
+	       "devices.\n\n"
+	       "Options:\n"
+	       "  -r, --root DIR          files beneath DIR may be targets "
+	       "(repeatable)\n"
+	       "  -d, --device-allow GLOB block devices matching GLOB may be\n"
+	       "                          targets (repeatable)\n"
+	       "  -l, --listen URL        ipc://, tcp:// or tls+tcp:// "
+	       "(repeatable;\n"
+	       "                          default " AGENTD_DEFAULT_LISTEN ")\n"
+	       "      --http HOST:PORT    /healthz, /readyz, /metrics "
+	       "(default\n"
+	       "                          " AGENTD_DEFAULT_HTTP
+	       "; 'none' turns it off)\n"
+	       "  -j, --max-jobs N        jobs running at once (default 2)\n"
+	       "  -q, --queue N           jobs waiting at most (default 64)\n"
+	       "      --grace SECONDS     on SIGTERM, how long running jobs "
+	       "may\n"
+	       "                          finish before they are cancelled "
+	       "(default 30)\n"
+	       "      --ipc-mode MODE     ipc socket file mode, octal\n"
+	       "      --tls-cert FILE     server certificate (PEM)\n"
+	       "      --tls-key FILE      its key (PEM)\n"
+	       "      --tls-ca FILE       require client certificates from "
+	       "this CA\n"
+	       "      --log-level LVL     debug, info, warn or error\n"
+	       "  -h, --help              show this help\n");
+	exit(0);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "prealloc-agentd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'prealloc-agentd --help'.\n");
+	exit(2);
+}
+
+static unsigned
+parse_count(const char *opt, const char *arg, unsigned min)
+{
+	char         *end = NULL;
+	unsigned long v   = strtoul(arg, &end, 10);
+
+	if (arg[0] == '\0' || *end != '\0' || v < min || v > 100000)
+		usage_error(
+		    "%s wants a number from %u, not '%s'", opt, min, arg);
+	return (unsigned) v;
+}
+
+static void
+add_path(const char **list, int *n, const char *opt, const char *arg)
+{
+	if (*n == AGENTD_MAX_PATHS)
+		usage_error("more than %d %s", AGENTD_MAX_PATHS, opt);
+	list[(*n)++] = arg;
+}
+
+static void
+parse_opt(agentd_opts *o, int ch)
+{
+	switch (ch) {
+	case 'r':
+		add_path(o->roots, &o->nroots, "--root", optarg);
+		break;
+	case 'd':
+		add_path(o->globs, &o->nglobs, "--device-allow", optarg);
+		break;
+	case 'l':
+		if (o->nlisten == AGENTD_MAX_LISTEN)
+			usage_error(
+			    "more than %d --listen URLs", AGENTD_MAX_LISTEN);
+		o->listen[o->nlisten++] = optarg;
+		break;
+	case 'j':
+		o->jobs.max_running = parse_count("--max-jobs", optarg, 1);
+		break;
+	case 'q':
+		o->jobs.max_queue = parse_count("--queue", optarg, 1);
+		break;
+	case 'g':
+		o->grace_s = parse_count("--grace", optarg, 0);
+		break;
+	case OPT_HTTP:
+		o->http = strcmp(optarg, "none") == 0 ? NULL : optarg;
+		break;
+	case OPT_IPC:
+		o->rpc.ipc_mode = (int) strtol(optarg, NULL, 8);
+		break;
+	case OPT_CERT:
+		o->rpc.tls.cert = optarg;
+		break;
+	case OPT_KEY:
+		o->rpc.tls.key = optarg;
+		break;
+	case OPT_CA:
+		o->rpc.tls.ca = optarg;
+		break;
+	case OPT_LOG:
+		if (pa_log_level_parse(optarg) < 0)
+			usage_error("unknown log level '%s'", optarg);
+		pa_log_set_level(pa_log_level_parse(optarg));
+		break;
+	case 'h':
+		usage();
+	default:
+		fprintf(stderr, "Try 'prealloc-agentd --help'.\n");
+		exit(2);
+	}
+}
+
+static void
+parse_args(agentd_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "device-allow", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "max-jobs", required_argument, NULL, 'j' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "grace", required_argument, NULL, 'g' },
+		{ "ipc-mode", required_argument, NULL, OPT_IPC },
+		{ "tls-cert", required_argument, NULL, OPT_CERT },
+		{ "tls-key", required_argument, NULL, OPT_KEY },
+		{ "tls-ca", required_argument, NULL, OPT_CA },
+		{ "log-level", required_argument, NULL, OPT_LOG },
+		{ "http", required_argument, NULL, OPT_HTTP },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while (
+	    (ch = getopt_long(argc, argv, "r:d:l:j:q:h", longopts, NULL)) != -1)
+		parse_opt(o, ch);
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->nroots == 0 && o->nglobs == 0)
+		usage_error("nothing to serve: give at least one --root DIR "
+		            "or --device-allow GLOB");
+	if (o->nlisten == 0)
+		o->listen[o->nlisten++] = AGENTD_DEFAULT_LISTEN;
+}
+
+static int
+agentd_ready(void *arg, char *why, size_t size)
+{
+	agentd *d   = arg;
+	pa_err  err = PA_ERR_INIT;
+
+	if (confine_check_roots(d->conf, &err) == PA_OK)
+		return 1;
+	snprintf(why, size, "%s", err.msg);
+	return 0;
+}
+
+static void
+agentd_collect(void *arg)
+{
+	agent_rpc_collect(&((agentd *) arg)->handlers);
+}
+
+static int
+agentd_confine(agentd *d, const agentd_opts *o, pa_err *err)
+{
+	int rc;
+
+	if ((rc = confine_new(&d->conf, err)) != PA_OK)
+		return rc;
+	for (int i = 0; i < o->nroots; i++)
+		if ((rc = confine_add_root(d->conf, o->roots[i], err)))
+			return rc;
+	for (int i = 0; i < o->nglobs; i++)
+		if ((rc = confine_add_device_glob(d->conf, o->globs[i], err)))
+			return rc;
+	return PA_OK;
+}
+
+static int
+agentd_engine(agentd *d, agentd_opts *o, pa_err *err)
+{
+	int rc;
+
+	if ((rc = agentd_confine(d, o, err)) != PA_OK ||
+	    (rc = metrics_new(&d->m, err)) != PA_OK ||
+	    (rc = rpcmetrics_init(&d->rpcm, d->m, err)) != PA_OK ||
+	    (rc = agent_rpc_init(&d->handlers, d->conf, d->m, err)) != PA_OK)
+		return rc;
+	o->jobs.on_event   = agent_rpc_job_event;
+	o->jobs.vet        = agent_rpc_vet;
+	o->jobs.arg        = &d->handlers;
+	o->rpc.observe     = rpcmetrics_observe;
+	o->rpc.observe_arg = &d->rpcm;
+	return jobs_new(&d->jobs, &o->jobs, err);
+}
+
+static int
+agentd_start(agentd *d, agentd_opts *o, pa_err *err)
+{
+	httpd_hooks hooks = { agentd_ready, agentd_collect, d };
+	char        addr[300];
+	int         rc;
+
+	if ((rc = agentd_engine(d, o, err)) ||
+	    (rc = rpc_server_new(&d->srv, &o->rpc, err)) ||
+	    (rc = agent_rpc_bind(&d->handlers, d->srv, d->jobs, err)))
+		return rc;
+	for (int i = 0; i < o->nlisten; i++)
+		if ((rc = rpc_server_listen(d->srv, o->listen[i], err)) ||
+		    (rc = rpc_server_url(
+		         addr, sizeof(addr), d->srv, (unsigned) i, err)))
+			return rc;
+		else
+			pa_log(PA_LOG_INFO, "agentd.listening", "url=%s", addr);
+	if (o->http != NULL) {
+		if ((rc = httpd_start(&d->http, o->http, d->m, &hooks, err)))
+			return rc;
+		pa_log(PA_LOG_INFO, "agentd.http_listening", "addr=%s",
+		    httpd_addr(addr, sizeof(addr), d->http));
+	}
+	return rpc_server_start(d->srv, err);
+}
+
+// Wait for SIGTERM or SIGINT, then stop taking jobs, give running ones
+// the grace period, cancel the rest (their files are put back) and drain.
+static void
+agentd_serve(agentd *d, const agentd_opts *o, const sigset_t *set)
+{
+	unsigned cancelled;
+	int      sig = 0;
+
+	pa_log(PA_LOG_INFO, "agentd.ready",
+	    "roots=%zu device_globs=%zu max_jobs=%u queue=%u",
+	    confine_root_count(d->conf), confine_glob_count(d->conf),
+	    o->jobs.max_running, o->jobs.max_queue);
+	while (sigwait(set, &sig) != 0 || sig == SIGHUP)
+		;
+	pa_log(PA_LOG_INFO, "agentd.stopping", "signal=%d grace_s=%u", sig,
+	    o->grace_s);
+	cancelled = jobs_shutdown(d->jobs, o->grace_s * 1000u);
+	pa_log(PA_LOG_INFO, "agentd.jobs_stopped", "cancelled=%u", cancelled);
+	if (rpc_server_stop(d->srv, AGENTD_DRAIN_MS) != PA_OK)
+		pa_log(PA_LOG_WARN, "agentd.drain_timeout", "ms=%d",
+		    AGENTD_DRAIN_MS);
+}
+
+int
+main(int argc, char **argv)
+{
+	agentd_opts opts = { .http = AGENTD_DEFAULT_HTTP,
+		.grace_s           = AGENTD_DEFAULT_GRACE_S,
+		.jobs              = JOBS_OPTS_INIT,
+		.rpc               = RPC_SERVER_OPTS_INIT };
+	agentd      d    = { 0 };
+	sigset_t    set;
+	pa_err      err = PA_ERR_INIT;
+	int         rc;
+
+	parse_args(&opts, argc, argv);
+	// Signals go to sigwait() in main only, never to nng's or the
+	// workers' threads.
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((rc = agentd_start(&d, &opts, &err)) == PA_OK) {
+		agentd_serve(&d, &opts, &set);
+	} else {
+		char q[PA_ERR_MSG_SIZE + 16];
+
+		pa_log(PA_LOG_ERROR, "agentd.start_failed", "code=%s error=%s",
+		    pa_status_name(rc), pa_log_quote(q, sizeof(q), err.msg));
+		fprintf(stderr, "prealloc-agentd: %s\n", err.msg);
+	}
+	httpd_free(d.http);
+	jobs_free(d.jobs); // answers any waiter left, before the server goes
+	rpc_server_free(d.srv);
+	confine_free(d.conf);
+	metrics_free(d.m);
+	nng_fini(); // wait for nng's reaper, so no pipe is left half-freed
+	return rc == PA_OK ? 0 : 1;
+}
