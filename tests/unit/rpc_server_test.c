@@ -45,6 +45,11 @@ fixture_start(fixture *f, size_t max_msg)
 	rpctest_start(&f->srv, url, &opts);
 	assert_int_equal(
 	    rpc_client_new(&f->cli, f->srv.url, &copts, NULL), PA_OK);
+	// Let the connection finish: nng 1.5 can leak a pipe that is still
+	// being accepted when its socket closes (a test that makes no call
+	// would otherwise close mid-accept).
+	while (rpc_client_connected(f->cli) == 0)
+		usleep(1000);
 	return 0;
 }
 
@@ -284,7 +289,6 @@ test_rpc_server__stop_drains_calls_in_flight(void **state)
 static void
 test_rpc_server__bind_refuses_unknown_and_twice(void **state)
 {
-	fixture    *f = *state;
 	rpc_server *s = NULL;
 	pa_err      err;
 
@@ -306,9 +310,20 @@ test_rpc_server__bind_refuses_unknown_and_twice(void **state)
 	    PA_ALREADY_EXISTS);
 	assert_int_equal(
 	    rpc_server_listen(s, "bogus://x", &err), PA_INVALID_ARGUMENT);
-	// The fixture's socket is taken.
-	assert_int_equal(
-	    rpc_server_listen(s, f->srv.url, &err), PA_UNAVAILABLE);
+	// A taken tcp address. (Not the fixture's ipc path: nng probes a
+	// live ipc socket by connecting to it, which this test need not do.)
+	{
+		rpc_server *other = NULL;
+		char        url[128];
+
+		assert_int_equal(rpc_server_new(&other, NULL, NULL), PA_OK);
+		assert_int_equal(
+		    rpc_server_listen(other, "tcp://127.0.0.1:0", NULL), PA_OK);
+		assert_int_equal(
+		    rpc_server_url(url, sizeof(url), other, 0, NULL), PA_OK);
+		assert_int_equal(rpc_server_listen(s, url, &err), PA_UNAVAILABLE);
+		rpc_server_free(other);
+	}
 	rpc_server_free(s);
 	rpc_server_free(NULL);
 }
