@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // main.c: prealloc-agentd, a thin main around confinement, the job table
 // and the RPC handlers.
-#include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +9,7 @@
 
 #include "agent_rpc.h"
 #include "confine.h"
-#include "httpd.h"
+#include "daemon.h"
 #include "jobs.h"
 #include "prealloc/log.h"
 #include "rpc_server.h"
@@ -21,24 +17,18 @@
 
 #define AGENTD_DEFAULT_LISTEN "tcp://127.0.0.1:9651"
 #define AGENTD_DEFAULT_HTTP "127.0.0.1:9661"
-#define AGENTD_MAX_LISTEN 8
 #define AGENTD_MAX_PATHS 64
 #define AGENTD_DRAIN_MS 5000
 #define AGENTD_DEFAULT_GRACE_S 30
 
-enum { OPT_IPC = 256, OPT_CERT, OPT_KEY, OPT_CA, OPT_LOG, OPT_HTTP };
-
 typedef struct agentd_opts {
+	daemon_opts      d;
 	const char      *roots[AGENTD_MAX_PATHS];
 	int              nroots;
 	const char      *globs[AGENTD_MAX_PATHS];
 	int              nglobs;
-	const char      *listen[AGENTD_MAX_LISTEN];
-	int              nlisten;
-	const char      *http; // NULL: no HTTP side
 	unsigned         grace_s;
 	struct jobs_opts jobs;
-	rpc_server_opts  rpc;
 } agentd_opts;
 
 // Everything the daemon runs, so one teardown frees it in order.
@@ -57,65 +47,44 @@ static void __attribute__((noreturn)) usage(void)
 	printf("Usage: prealloc-agentd --root DIR... [--device-allow GLOB]... "
 	       "[options]\n\n"
 	       "Preallocates files beneath the roots and allowed block "
-	       "devices.\n\n"
+	       "devices.\n"
+	       "Listens on " AGENTD_DEFAULT_LISTEN
+	       " and serves HTTP on " AGENTD_DEFAULT_HTTP
+	       " unless told otherwise.\n\n"
 	       "Options:\n"
 	       "  -r, --root DIR          files beneath DIR may be targets "
 	       "(repeatable)\n"
 	       "  -d, --device-allow GLOB block devices matching GLOB may be\n"
 	       "                          targets (repeatable)\n"
-	       "  -l, --listen URL        ipc://, tcp:// or tls+tcp:// "
-	       "(repeatable;\n"
-	       "                          default " AGENTD_DEFAULT_LISTEN ")\n"
-	       "      --http HOST:PORT    /healthz, /readyz, /metrics "
-	       "(default\n"
-	       "                          " AGENTD_DEFAULT_HTTP
-	       "; 'none' turns it off)\n"
 	       "  -j, --max-jobs N        jobs running at once (default 2)\n"
 	       "  -q, --queue N           jobs waiting at most (default 64)\n"
 	       "      --grace SECONDS     on SIGTERM, how long running jobs "
 	       "may\n"
 	       "                          finish before they are cancelled "
-	       "(default 30)\n"
-	       "      --ipc-mode MODE     ipc socket file mode, octal\n"
-	       "      --tls-cert FILE     server certificate (PEM)\n"
-	       "      --tls-key FILE      its key (PEM)\n"
-	       "      --tls-ca FILE       require client certificates from "
-	       "this CA\n"
-	       "      --log-level LVL     debug, info, warn or error\n"
-	       "  -h, --help              show this help\n");
+	       "(default 30)\n" DAEMON_USAGE);
 	exit(0);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "prealloc-agentd: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'prealloc-agentd --help'.\n");
-	exit(2);
-}
-
 static unsigned
-parse_count(const char *opt, const char *arg, unsigned min)
+parse_count(
+    const agentd_opts *o, const char *opt, const char *arg, unsigned min)
 {
 	char         *end = NULL;
 	unsigned long v   = strtoul(arg, &end, 10);
 
 	if (arg[0] == '\0' || *end != '\0' || v < min || v > 100000)
-		usage_error(
-		    "%s wants a number from %u, not '%s'", opt, min, arg);
+		daemon_usage_error(&o->d, "%s wants a number from %u, not '%s'",
+		    opt, min, arg);
 	return (unsigned) v;
 }
 
 static void
-add_path(const char **list, int *n, const char *opt, const char *arg)
+add_path(
+    agentd_opts *o, const char **list, int *n, const char *opt, const char *arg)
 {
 	if (*n == AGENTD_MAX_PATHS)
-		usage_error("more than %d %s", AGENTD_MAX_PATHS, opt);
+		daemon_usage_error(
+		    &o->d, "more than %d %s", AGENTD_MAX_PATHS, opt);
 	list[(*n)++] = arg;
 }
 
@@ -124,51 +93,25 @@ parse_opt(agentd_opts *o, int ch)
 {
 	switch (ch) {
 	case 'r':
-		add_path(o->roots, &o->nroots, "--root", optarg);
+		add_path(o, o->roots, &o->nroots, "--root", optarg);
 		break;
 	case 'd':
-		add_path(o->globs, &o->nglobs, "--device-allow", optarg);
-		break;
-	case 'l':
-		if (o->nlisten == AGENTD_MAX_LISTEN)
-			usage_error(
-			    "more than %d --listen URLs", AGENTD_MAX_LISTEN);
-		o->listen[o->nlisten++] = optarg;
+		add_path(o, o->globs, &o->nglobs, "--device-allow", optarg);
 		break;
 	case 'j':
-		o->jobs.max_running = parse_count("--max-jobs", optarg, 1);
+		o->jobs.max_running = parse_count(o, "--max-jobs", optarg, 1);
 		break;
 	case 'q':
-		o->jobs.max_queue = parse_count("--queue", optarg, 1);
+		o->jobs.max_queue = parse_count(o, "--queue", optarg, 1);
 		break;
 	case 'g':
-		o->grace_s = parse_count("--grace", optarg, 0);
-		break;
-	case OPT_HTTP:
-		o->http = strcmp(optarg, "none") == 0 ? NULL : optarg;
-		break;
-	case OPT_IPC:
-		o->rpc.ipc_mode = (int) strtol(optarg, NULL, 8);
-		break;
-	case OPT_CERT:
-		o->rpc.tls.cert = optarg;
-		break;
-	case OPT_KEY:
-		o->rpc.tls.key = optarg;
-		break;
-	case OPT_CA:
-		o->rpc.tls.ca = optarg;
-		break;
-	case OPT_LOG:
-		if (pa_log_level_parse(optarg) < 0)
-			usage_error("unknown log level '%s'", optarg);
-		pa_log_set_level(pa_log_level_parse(optarg));
+		o->grace_s = parse_count(o, "--grace", optarg, 0);
 		break;
 	case 'h':
 		usage();
 	default:
-		fprintf(stderr, "Try 'prealloc-agentd --help'.\n");
-		exit(2);
+		if (!daemon_parse_opt(&o->d, ch, optarg))
+			daemon_usage_error(&o->d, "unknown option %d", ch);
 	}
 }
 
@@ -178,17 +121,11 @@ parse_args(agentd_opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, 'r' },
 		{ "device-allow", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
 		{ "max-jobs", required_argument, NULL, 'j' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "grace", required_argument, NULL, 'g' },
-		{ "ipc-mode", required_argument, NULL, OPT_IPC },
-		{ "tls-cert", required_argument, NULL, OPT_CERT },
-		{ "tls-key", required_argument, NULL, OPT_KEY },
-		{ "tls-ca", required_argument, NULL, OPT_CA },
-		{ "log-level", required_argument, NULL, OPT_LOG },
-		{ "http", required_argument, NULL, OPT_HTTP },
 		{ "help", no_argument, NULL, 'h' },
+		DAEMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -197,12 +134,13 @@ parse_args(agentd_opts *o, int argc, char **argv)
 	    (ch = getopt_long(argc, argv, "r:d:l:j:q:h", longopts, NULL)) != -1)
 		parse_opt(o, ch);
 	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+		daemon_usage_error(
+		    &o->d, "unexpected argument '%s'", argv[optind]);
 	if (o->nroots == 0 && o->nglobs == 0)
-		usage_error("nothing to serve: give at least one --root DIR "
-		            "or --device-allow GLOB");
-	if (o->nlisten == 0)
-		o->listen[o->nlisten++] = AGENTD_DEFAULT_LISTEN;
+		daemon_usage_error(&o->d,
+		    "nothing to serve: give at least one --root DIR or "
+		    "--device-allow GLOB");
+	daemon_opts_finish(&o->d);
 }
 
 static int
@@ -249,11 +187,11 @@ agentd_engine(agentd *d, agentd_opts *o, pa_err *err)
 	    (rc = rpcmetrics_init(&d->rpcm, d->m, err)) != PA_OK ||
 	    (rc = agent_rpc_init(&d->handlers, d->conf, d->m, err)) != PA_OK)
 		return rc;
-	o->jobs.on_event   = agent_rpc_job_event;
-	o->jobs.vet        = agent_rpc_vet;
-	o->jobs.arg        = &d->handlers;
-	o->rpc.observe     = rpcmetrics_observe;
-	o->rpc.observe_arg = &d->rpcm;
+	o->jobs.on_event     = agent_rpc_job_event;
+	o->jobs.vet          = agent_rpc_vet;
+	o->jobs.arg          = &d->handlers;
+	o->d.rpc.observe     = rpcmetrics_observe;
+	o->d.rpc.observe_arg = &d->rpcm;
 	return jobs_new(&d->jobs, &o->jobs, err);
 }
 
@@ -261,26 +199,14 @@ static int
 agentd_start(agentd *d, agentd_opts *o, pa_err *err)
 {
 	httpd_hooks hooks = { agentd_ready, agentd_collect, d };
-	char        addr[300];
 	int         rc;
 
 	if ((rc = agentd_engine(d, o, err)) ||
-	    (rc = rpc_server_new(&d->srv, &o->rpc, err)) ||
-	    (rc = agent_rpc_bind(&d->handlers, d->srv, d->jobs, err)))
+	    (rc = rpc_server_new(&d->srv, &o->d.rpc, err)) ||
+	    (rc = agent_rpc_bind(&d->handlers, d->srv, d->jobs, err)) ||
+	    (rc = daemon_listen(d->srv, &o->d, err)) ||
+	    (rc = daemon_http(&d->http, &o->d, d->m, &hooks, err)))
 		return rc;
-	for (int i = 0; i < o->nlisten; i++)
-		if ((rc = rpc_server_listen(d->srv, o->listen[i], err)) ||
-		    (rc = rpc_server_url(
-		         addr, sizeof(addr), d->srv, (unsigned) i, err)))
-			return rc;
-		else
-			pa_log(PA_LOG_INFO, "agentd.listening", "url=%s", addr);
-	if (o->http != NULL) {
-		if ((rc = httpd_start(&d->http, o->http, d->m, &hooks, err)))
-			return rc;
-		pa_log(PA_LOG_INFO, "agentd.http_listening", "addr=%s",
-		    httpd_addr(addr, sizeof(addr), d->http));
-	}
 	return rpc_server_start(d->srv, err);
 }
 
@@ -310,34 +236,23 @@ agentd_serve(agentd *d, const agentd_opts *o, const sigset_t *set)
 int
 main(int argc, char **argv)
 {
-	agentd_opts opts = { .http = AGENTD_DEFAULT_HTTP,
-		.grace_s           = AGENTD_DEFAULT_GRACE_S,
-		.jobs              = JOBS_OPTS_INIT,
-		.rpc               = RPC_SERVER_OPTS_INIT };
+	agentd_opts opts = { .grace_s = AGENTD_DEFAULT_GRACE_S,
+		.jobs                 = JOBS_OPTS_INIT };
 	agentd      d    = { 0 };
 	sigset_t    set;
 	pa_err      err = PA_ERR_INIT;
 	int         rc;
 
+	daemon_opts_init(&opts.d, "prealloc-agentd", "agentd",
+	    AGENTD_DEFAULT_LISTEN, AGENTD_DEFAULT_HTTP);
 	parse_args(&opts, argc, argv);
 	// Signals go to sigwait() in main only, never to nng's or the
 	// workers' threads.
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	if ((rc = agentd_start(&d, &opts, &err)) == PA_OK) {
+	daemon_block_signals(&set);
+	if ((rc = agentd_start(&d, &opts, &err)) == PA_OK)
 		agentd_serve(&d, &opts, &set);
-	} else {
-		char q[PA_ERR_MSG_SIZE + 16];
-
-		pa_log(PA_LOG_ERROR, "agentd.start_failed", "code=%s error=%s",
-		    pa_status_name(rc), pa_log_quote(q, sizeof(q), err.msg));
-		fprintf(stderr, "prealloc-agentd: %s\n", err.msg);
-	}
+	else
+		daemon_start_failed(&opts.d, rc, &err);
 	httpd_free(d.http);
 	jobs_free(d.jobs); // answers any waiter left, before the server goes
 	rpc_server_free(d.srv);

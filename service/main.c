@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // main.c: prealloc-policyd, a thin main around the store and the RPC handlers.
-#include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <nng/nng.h>
 
-#include "httpd.h"
+#include "daemon.h"
 #include "policy_rpc.h"
 #include "prealloc/log.h"
 #include "rpc_server.h"
@@ -19,15 +15,11 @@
 
 #define POLICYD_DEFAULT_LISTEN "tcp://127.0.0.1:9650"
 #define POLICYD_DEFAULT_HTTP "127.0.0.1:9660"
-#define POLICYD_MAX_LISTEN 8
 #define POLICYD_DRAIN_MS 5000
 
 typedef struct policyd_opts {
-	const char     *config;
-	const char     *listen[POLICYD_MAX_LISTEN];
-	int             nlisten;
-	const char     *http; // NULL: no HTTP side
-	rpc_server_opts rpc;
+	daemon_opts d;
+	const char *config;
 } policyd_opts;
 
 // Everything the daemon runs, so one teardown frees it in order.
@@ -45,101 +37,44 @@ typedef struct policyd {
 
 static void __attribute__((noreturn)) usage(void)
 {
-	printf(
-	    "Usage: prealloc-policyd --config FILE [options]\n\n"
-	    "Answers ResolvePreallocation from a stored CDIConfig.\n\n"
-	    "Options:\n"
-	    "  -c, --config FILE     the CDIConfig YAML (may be missing)\n"
-	    "  -l, --listen URL      ipc://, tcp:// or tls+tcp:// "
-	    "(repeatable;\n"
-	    "                        default " POLICYD_DEFAULT_LISTEN ")\n"
-	    "      --http HOST:PORT  /healthz, /readyz, /metrics (default\n"
-	    "                        " POLICYD_DEFAULT_HTTP
-	    "; 'none' turns it off)\n"
-	    "      --ipc-mode MODE   ipc socket file mode, octal\n"
-	    "      --tls-cert FILE   server certificate (PEM)\n"
-	    "      --tls-key FILE    its key (PEM)\n"
-	    "      --tls-ca FILE     require client certificates from this CA\n"
-	    "      --log-level LVL   debug, info, warn or error\n"
-	    "  -h, --help            show this help\n");
+	printf("Usage: prealloc-policyd --config FILE [options]\n\n"
+	       "Answers ResolvePreallocation from a stored CDIConfig.\n"
+	       "Listens on " POLICYD_DEFAULT_LISTEN
+	       " and serves HTTP on " POLICYD_DEFAULT_HTTP
+	       " unless told otherwise.\n\n"
+	       "Options:\n"
+	       "  -c, --config FILE       the CDIConfig YAML (may be "
+	       "missing)\n" DAEMON_USAGE);
 	exit(0);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "prealloc-policyd: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'prealloc-policyd --help'.\n");
-	exit(2);
 }
 
 static void
 parse_args(policyd_opts *o, int argc, char **argv)
 {
-	enum { OPT_IPC = 256, OPT_CERT, OPT_KEY, OPT_CA, OPT_LOG, OPT_HTTP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "ipc-mode", required_argument, NULL, OPT_IPC },
-		{ "http", required_argument, NULL, OPT_HTTP },
-		{ "tls-cert", required_argument, NULL, OPT_CERT },
-		{ "tls-key", required_argument, NULL, OPT_KEY },
-		{ "tls-ca", required_argument, NULL, OPT_CA },
-		{ "log-level", required_argument, NULL, OPT_LOG },
 		{ "help", no_argument, NULL, 'h' },
+		DAEMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "c:l:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
+		if (daemon_parse_opt(&o->d, ch, optarg))
+			continue;
+		if (ch == 'c')
 			o->config = optarg;
-			break;
-		case 'l':
-			if (o->nlisten == POLICYD_MAX_LISTEN)
-				usage_error("more than %d --listen URLs",
-				    POLICYD_MAX_LISTEN);
-			o->listen[o->nlisten++] = optarg;
-			break;
-		case OPT_HTTP:
-			o->http = strcmp(optarg, "none") == 0 ? NULL : optarg;
-			break;
-		case OPT_IPC:
-			o->rpc.ipc_mode = (int) strtol(optarg, NULL, 8);
-			break;
-		case OPT_CERT:
-			o->rpc.tls.cert = optarg;
-			break;
-		case OPT_KEY:
-			o->rpc.tls.key = optarg;
-			break;
-		case OPT_CA:
-			o->rpc.tls.ca = optarg;
-			break;
-		case OPT_LOG:
-			if (pa_log_level_parse(optarg) < 0)
-				usage_error("unknown log level '%s'", optarg);
-			pa_log_set_level(pa_log_level_parse(optarg));
-			break;
-		case 'h':
+		else if (ch == 'h')
 			usage();
-		default:
-			fprintf(stderr, "Try 'prealloc-policyd --help'.\n");
-			exit(2);
-		}
+		else
+			daemon_usage_error(&o->d, "unknown option %d", ch);
 	}
 	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+		daemon_usage_error(
+		    &o->d, "unexpected argument '%s'", argv[optind]);
 	if (o->config == NULL)
-		usage_error("--config is required");
-	if (o->nlisten == 0)
-		o->listen[o->nlisten++] = POLICYD_DEFAULT_LISTEN;
+		daemon_usage_error(&o->d, "--config is required");
+	daemon_opts_finish(&o->d);
 }
 
 static void
@@ -206,8 +141,8 @@ policyd_metrics(policyd *d, policyd_opts *o, pa_err *err)
 	    "Generation of the config served", NULL);
 	d->load_error = metrics_gauge(d->m, "prealloc_policy_config_load_error",
 	    "1 when the newest load or apply failed", NULL);
-	o->rpc.observe     = rpcmetrics_observe;
-	o->rpc.observe_arg = &d->rpcm;
+	o->d.rpc.observe     = rpcmetrics_observe;
+	o->d.rpc.observe_arg = &d->rpcm;
 	return PA_OK;
 }
 
@@ -216,7 +151,6 @@ policyd_start(policyd *d, policyd_opts *o, pa_err *err)
 {
 	httpd_hooks hooks   = { policyd_ready, policyd_collect, d };
 	bool        missing = false;
-	char        addr[300];
 	int         rc;
 
 	if ((rc = store_open(&d->st, &missing, o->config, err)) != PA_OK)
@@ -226,23 +160,11 @@ policyd_start(policyd *d, policyd_opts *o, pa_err *err)
 		    "file=%s reason=missing", o->config);
 	if ((rc = store_watch(d->st, policyd_on_reload, "watch", err)) ||
 	    (rc = policyd_metrics(d, o, err)) ||
-	    (rc = rpc_server_new(&d->srv, &o->rpc, err)) ||
-	    (rc = policy_rpc_bind(&d->handlers, d->srv, d->st, d->m, err)))
+	    (rc = rpc_server_new(&d->srv, &o->d.rpc, err)) ||
+	    (rc = policy_rpc_bind(&d->handlers, d->srv, d->st, d->m, err)) ||
+	    (rc = daemon_listen(d->srv, &o->d, err)) ||
+	    (rc = daemon_http(&d->http, &o->d, d->m, &hooks, err)))
 		return rc;
-	for (int i = 0; i < o->nlisten; i++)
-		if ((rc = rpc_server_listen(d->srv, o->listen[i], err)) ||
-		    (rc = rpc_server_url(
-		         addr, sizeof(addr), d->srv, (unsigned) i, err)))
-			return rc;
-		else
-			pa_log(
-			    PA_LOG_INFO, "policyd.listening", "url=%s", addr);
-	if (o->http != NULL) {
-		if ((rc = httpd_start(&d->http, o->http, d->m, &hooks, err)))
-			return rc;
-		pa_log(PA_LOG_INFO, "policyd.http_listening", "addr=%s",
-		    httpd_addr(addr, sizeof(addr), d->http));
-	}
 	return rpc_server_start(d->srv, err);
 }
 
@@ -274,30 +196,20 @@ policyd_serve(policyd *d, const sigset_t *set)
 int
 main(int argc, char **argv)
 {
-	policyd_opts opts = { .http = POLICYD_DEFAULT_HTTP,
-		.rpc                = RPC_SERVER_OPTS_INIT };
+	policyd_opts opts = { .config = NULL };
 	policyd      d    = { 0 };
 	sigset_t     set;
 	pa_err       err = PA_ERR_INIT;
 	int          rc;
 
+	daemon_opts_init(&opts.d, "prealloc-policyd", "policyd",
+	    POLICYD_DEFAULT_LISTEN, POLICYD_DEFAULT_HTTP);
 	parse_args(&opts, argc, argv);
-	// Signals go to sigwait() in main only, never to nng's threads.
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	if ((rc = policyd_start(&d, &opts, &err)) == PA_OK) {
+	daemon_block_signals(&set); // before any thread starts
+	if ((rc = policyd_start(&d, &opts, &err)) == PA_OK)
 		policyd_serve(&d, &set);
-	} else {
-		char q[PA_ERR_MSG_SIZE + 16];
-
-		pa_log(PA_LOG_ERROR, "policyd.start_failed", "code=%s error=%s",
-		    pa_status_name(rc), pa_log_quote(q, sizeof(q), err.msg));
-	}
+	else
+		daemon_start_failed(&opts.d, rc, &err);
 	httpd_free(d.http);
 	rpc_server_free(d.srv);
 	store_free(d.st);
