@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rpctest.h"
+#include "tlscerts.h"
 #include "testlib.h"
 
 static char *dir; // certificates for the whole group
@@ -21,34 +22,6 @@ path(const char *name)
 	return p;
 }
 
-// Make a CA named @p ca and, signed by it, a certificate @p name for
-// localhost and 127.0.0.1.
-static int
-make_cert(const char *ca, const char *name)
-{
-	return testlib_run(
-	    "cd '%s' && "
-	    "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext "
-	    "&& "
-	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-	    "-nodes -keyout %s.key -out %s.csr -subj /CN=localhost "
-	    ">/dev/null 2>&1 && "
-	    "openssl x509 -req -in %s.csr -CA %s.crt -CAkey %s.key "
-	    "-CAcreateserial -out %s.crt -days 2 -extfile san.ext "
-	    ">/dev/null 2>&1",
-	    dir, name, name, name, ca, ca, name);
-}
-
-static int
-make_ca(const char *ca)
-{
-	return testlib_run("cd '%s' && openssl req -x509 -newkey ec "
-	                   "-pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-	                   "-keyout %s.key -out %s.crt -days 2 -subj /CN=%s "
-	                   ">/dev/null 2>&1",
-	    dir, ca, ca, ca);
-}
-
 static int
 group_setup(void **state)
 {
@@ -56,9 +29,7 @@ group_setup(void **state)
 		testlib_skip_all(
 		    "openssl(1) is missing: apt-get install openssl");
 	dir = testlib_tmpdir("rpctls");
-	if (make_ca("ca") != 0 || make_cert("ca", "server") != 0 ||
-	    make_cert("ca", "client") != 0 || make_ca("other") != 0 ||
-	    make_cert("other", "stranger") != 0) {
+	if (tlscerts_make(dir) != 0) {
 		fprintf(stderr, "openssl could not make test certificates\n");
 		return -1;
 	}
