@@ -14,13 +14,40 @@
 #include "daemon.h"
 #include "testlib.h"
 
+// The build directory: $PREALLOC_BUILD_DIR (ctest sets it), else the
+// part of this program's own path before "/tests/", so that benchmarks
+// run by hand find the daemons too.
+static void
+testlib_build_dir(char *buf, size_t size)
+{
+	const char *env = getenv("PREALLOC_BUILD_DIR");
+	char        self[1024];
+	ssize_t     n;
+	char       *tests;
+
+	if (env != NULL) {
+		snprintf(buf, size, "%s", env);
+		return;
+	}
+	snprintf(buf, size, ".");
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	if ((tests = strstr(self, "/tests/")) != NULL) {
+		*tests = '\0';
+		snprintf(buf, size, "%s", self);
+	}
+}
+
 const char *
 testlib_built(const char *rel)
 {
-	static char path[1024];
-	const char *dir = getenv("PREALLOC_BUILD_DIR");
+	static char path[2048];
+	char        dir[1024];
 
-	snprintf(path, sizeof(path), "%s/%s", dir != NULL ? dir : ".", rel);
+	testlib_build_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
 	return path;
 }
 

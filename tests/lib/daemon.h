@@ -12,8 +12,9 @@ typedef struct testlib_daemon {
 } testlib_daemon;
 
 /**
- * The path of a program built by this build: $PREALLOC_BUILD_DIR/@p rel
- * (ctest sets it). @return a static buffer.
+ * The path of a program built by this build: @p rel under
+ * $PREALLOC_BUILD_DIR (ctest sets it), or under the build directory this
+ * test program runs from. @return a static buffer.
  */
 const char *testlib_built(const char *rel);
 
