@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+// cmd_cancel.c: `preallocctl cancel`: ask the agent to stop a job.
+#include "ctl.h"
+
+int
+cmd_cancel(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+{
+	pa_client  *cl  = NULL;
+	pa_job     *job = NULL;
+	pa_err      err = PA_ERR_INIT;
+	const char *id;
+	int         rc, ex = PA_EXIT_FAIL;
+
+	ctl_only_help(cmd, argc, argv);
+	id = ctl_args(cmd, argc, argv, 1, 1, "job ID");
+	if ((rc = ctl_client(&cl, c, &err)) != PA_OK ||
+	    (rc = pa_cancel_job(&job, cl, id, &err)) != PA_OK)
+		goto done;
+	// The job as the agent answered: it may still be stopping.
+	ex = ctl_print(c, view_job(job, c->format, false));
+done:
+	pa_job_free(job);
+	pa_client_free(cl);
+	return ctl_exit(rc, &err, ex);
+}

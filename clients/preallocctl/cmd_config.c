@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+// cmd_config.c: `preallocctl config get|apply|check`: the policy service's
+// CDIConfig, and a local check of a file with no service at all.
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdiconfig.h"
+#include "ctl.h"
+
+enum { OPT_STRICT = 256 };
+
+typedef struct config_opts {
+	const char *sub;  // get, apply or check
+	const char *file; // apply and check
+	uint64_t    generation;
+	bool        have_generation;
+	bool        strict;
+} config_opts;
+
+static void
+config_parse(config_opts *o, const ctl_command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "generation", required_argument, NULL, 'g' },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = ctl_getopt(cmd, argc, argv, ":g:h", longopts)) != -1) {
+		if (opt == 'g') {
+			o->generation = ctl_number(cmd, "--generation", optarg);
+			o->have_generation = true;
+		} else {
+			o->strict = true;
+		}
+	}
+	o->sub = ctl_args(cmd, argc, argv, 1, 2, "get, apply or check");
+	if (strcmp(o->sub, "get") == 0) {
+		ctl_args(cmd, argc, argv, 1, 1, "");
+		if (o->strict || o->have_generation)
+			ctl_usage_error(cmd, "'config get' takes no options");
+		return;
+	}
+	if (strcmp(o->sub, "apply") != 0 && strcmp(o->sub, "check") != 0)
+		ctl_usage_error(cmd,
+		    "unknown subcommand '%s' (get, apply or "
+		    "check)",
+		    o->sub);
+	ctl_args(cmd, argc, argv, 2, 2, "FILE");
+	o->file = argv[optind + 1];
+	if (o->have_generation && strcmp(o->sub, "check") == 0)
+		ctl_usage_error(cmd, "--generation goes with 'config apply'");
+}
+
+static int
+config_get(const ctl *c, pa_err *err)
+{
+	pa_client *cl  = NULL;
+	pa_config *cfg = NULL;
+	int        rc, ex = PA_EXIT_FAIL;
+
+	if ((rc = ctl_client(&cl, c, err)) != PA_OK ||
+	    (rc = pa_get_config(&cfg, cl, err)) != PA_OK)
+		goto done;
+	ex = ctl_print(c, view_config(cfg, c->format));
+done:
+	pa_config_free(cfg);
+	pa_client_free(cl);
+	return ctl_exit(rc, err, ex);
+}
+
+static int
+config_apply(const ctl *c, const config_opts *o, pa_err *err)
+{
+	pa_client *cl   = NULL;
+	char      *yaml = NULL;
+	size_t     len  = 0;
+	uint64_t   gen  = 0;
+	json_t    *out  = NULL;
+	int        rc, ex = PA_EXIT_FAIL;
+
+	if ((rc = ctl_read_file(&yaml, &len, o->file, err)) != PA_OK ||
+	    (rc = ctl_client(&cl, c, err)) != PA_OK ||
+	    (rc = pa_apply_config(
+	         &gen, cl, yaml, o->generation, o->strict, err)) != PA_OK)
+		goto done;
+	if ((out = json_object()) != NULL) {
+		output_str(out, "file", o->file);
+		output_bool(out, "applied", true);
+		output_u64(out, "generation", gen);
+	}
+	ex = ctl_print(c, out);
+done:
+	free(yaml);
+	pa_client_free(cl);
+	return ctl_exit(rc, err, ex);
+}
+
+// What a check found: the file, its storage classes and warnings.
+static json_t *
+config_check_view(const char *file, const cdiconfig *cfg)
+{
+	json_t *o = json_object(), *w = json_array();
+
+	if (o == NULL || w == NULL) {
+		json_decref(o);
+		json_decref(w);
+		return NULL;
+	}
+	output_str(o, "file", file);
+	output_bool(o, "valid", true);
+	output_u64(o, "storageClasses", cdiconfig_class_count(cfg));
+	for (size_t i = 0; i < cdiconfig_warning_count(cfg); i++)
+		json_array_append_new(
+		    w, json_string(cdiconfig_warning(cfg, i)));
+	output_set(o, "warnings", w);
+	return o;
+}
+
+// Validate the file here, as the service would, with no service.
+static int
+config_check(const ctl *c, const config_opts *o, pa_err *err)
+{
+	cdiconfig     *cfg  = NULL;
+	cdiconfig_opts opts = CDICONFIG_OPTS_INIT;
+	char          *yaml = NULL;
+	size_t         len  = 0;
+	int            rc, ex = PA_EXIT_FAIL;
+
+	opts.strict = o->strict;
+	if ((rc = ctl_read_file(&yaml, &len, o->file, err)) != PA_OK ||
+	    (rc = cdiconfig_parse(&cfg, yaml, len, o->file, &opts, err)) !=
+	        PA_OK)
+		goto done;
+	ex = ctl_print(c, config_check_view(o->file, cfg));
+done:
+	cdiconfig_unref(cfg);
+	free(yaml);
+	return ctl_exit(rc, err, ex);
+}
+
+int
+cmd_config(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+{
+	config_opts o   = { 0 };
+	pa_err      err = PA_ERR_INIT;
+
+	config_parse(&o, cmd, argc, argv);
+	if (strcmp(o.sub, "get") == 0)
+		return config_get(c, &err);
+	if (strcmp(o.sub, "apply") == 0)
+		return config_apply(c, &o, &err);
+	return config_check(c, &o, &err);
+}

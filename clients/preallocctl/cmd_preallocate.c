@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// cmd_preallocate.c: `preallocctl preallocate`: have the agent allocate a
+// file or a device, with a progress bar, and Ctrl-C to cancel.
+#include "ctl.h"
+#include "progress.h"
+
+// How long the agent waits before its first answer: a quick job ends
+// within it, a long one starts drawing the bar.
+#define PREALLOCATE_WAIT_MS 500
+
+enum { OPT_OFFSET = 256, OPT_FORCE, OPT_NO_WAIT };
+
+static bool
+preallocate_parse(
+    pa_prealloc_req *req, const ctl_command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "offset", required_argument, NULL, OPT_OFFSET },
+		{ "method", required_argument, NULL, 'm' },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool have_size = false, wait = true;
+	int  opt;
+
+	while ((opt = ctl_getopt(cmd, argc, argv, ":s:m:h", longopts)) != -1) {
+		switch (opt) {
+		case 's':
+			req->size = ctl_quantity(cmd, "--size", optarg);
+			have_size = true;
+			break;
+		case OPT_OFFSET:
+			req->offset = ctl_quantity(cmd, "--offset", optarg);
+			break;
+		case 'm':
+			req->method = ctl_method(cmd, optarg);
+			break;
+		case OPT_FORCE:
+			req->force = true;
+			break;
+		case OPT_NO_WAIT:
+			wait = false;
+			break;
+		}
+	}
+	req->path = ctl_args(cmd, argc, argv, 1, 1, "PATH or DEVICE");
+	if (!have_size)
+		ctl_usage_error(cmd, "missing --size");
+	return wait;
+}
+
+int
+cmd_preallocate(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+{
+	pa_prealloc_req req = PA_PREALLOC_REQ_INIT;
+	pa_client      *cl  = NULL;
+	pa_job         *job = NULL;
+	pa_err          err = PA_ERR_INIT;
+	progress        bar;
+	bool            wait;
+	int             rc, ex = PA_EXIT_FAIL;
+
+	wait = preallocate_parse(&req, cmd, argc, argv);
+	if ((rc = ctl_client(&cl, c, &err)) != PA_OK)
+		goto done;
+	if (!wait) {
+		rc = pa_preallocate(&job, cl, &req, &err);
+	} else {
+		req.wait_ms = PREALLOCATE_WAIT_MS;
+		progress_start(&bar, true);
+		rc = pa_preallocate_wait(
+		    &job, cl, &req, progress_update, &bar, &err);
+		progress_stop(&bar);
+	}
+	if (rc != PA_OK)
+		goto done;
+	ex = ctl_print_job(c, job);
+done:
+	pa_job_free(job);
+	pa_client_free(cl);
+	return ctl_exit(rc, &err, ex);
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// cmd_provision.c: `preallocctl provision`: what CDI's importer does for one
+// DataVolume, and the outcome with the annotation CDI sets.
+#include <string.h>
+
+#include "ctl.h"
+#include "progress.h"
+
+#define PROVISION_ANNOTATION "cdi.kubevirt.io/storage.preallocation"
+
+enum { OPT_FORCE = 256 };
+
+static void
+provision_parse(pa_provision_req *req, const char **file,
+    const ctl_command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "filename", required_argument, NULL, 'f' },
+		{ "volume", required_argument, NULL, 'v' },
+		{ "image", required_argument, NULL, 'i' },
+		{ "method", required_argument, NULL, 'm' },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while (
+	    (opt = ctl_getopt(cmd, argc, argv, ":f:v:i:m:h", longopts)) != -1) {
+		if (opt == 'f')
+			*file = optarg;
+		else if (opt == 'v')
+			req->volume = optarg;
+		else if (opt == 'i')
+			req->image = optarg;
+		else if (opt == 'm')
+			req->method = ctl_method(cmd, optarg);
+		else
+			req->force = true;
+	}
+	ctl_args(cmd, argc, argv, 0, 0, "");
+	if (*file == NULL)
+		ctl_usage_error(cmd, "missing -f DV.yaml");
+	if (req->volume == NULL)
+		ctl_usage_error(cmd, "missing --volume DIR|DEVICE");
+}
+
+// What the DataVolume asked for.
+static json_t *
+provision_dv_view(const pa_datavolume *dv, output_format f)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	output_str(o, "name", dv->name);
+	output_str(o, "namespace", dv->namespace_);
+	output_str(o, "source", dv->source);
+	output_str(o, "volumeMode",
+	    dv->volume_mode == PA_VOLUME_BLOCK ? "Block" : "Filesystem");
+	output_str(o, "storageClass", dv->storage_class);
+	output_tristate(o, "preallocation", dv->preallocation);
+	output_size(o, f, "size", dv->size);
+	return o;
+}
+
+// The outcome: the decision and who decided it, sizes, the annotation,
+// and the method and mechanism the agent used.
+static json_t *
+provision_view(
+    const pa_provision_result *r, const pa_datavolume *dv, output_format f)
+{
+	json_t *o = json_object(), *ann;
+
+	if (o == NULL)
+		return NULL;
+	output_set(o, "dataVolume", provision_dv_view(dv, f));
+	output_set(o, "decision", view_decision(&r->decision));
+	output_str(o, "target", r->target);
+	output_size(o, f, "capacity", r->capacity);
+	output_size(o, f, "targetSize", r->target_size);
+	output_size(o, f, "imageBytes", r->image_bytes);
+	output_bool(o, "preallocated", r->preallocated);
+	if (r->annotation_value != NULL && (ann = json_object()) != NULL) {
+		output_str(ann, PROVISION_ANNOTATION, r->annotation_value);
+		output_set(o, "annotations", ann);
+	}
+	if (r->job != NULL) {
+		output_str(o, "method", r->job->method_used);
+		output_str(o, "mechanism", r->job->mechanism);
+		output_set(o, "job", view_job(r->job, f, false));
+	}
+	return o;
+}
+
+int
+cmd_provision(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+{
+	pa_provision_req     req  = { 0 };
+	pa_provision_result *r    = NULL;
+	pa_datavolume       *dv   = NULL;
+	pa_client           *cl   = NULL;
+	pa_err               err  = PA_ERR_INIT;
+	const char          *file = NULL;
+	progress             bar;
+	int                  rc, ex = PA_EXIT_FAIL;
+
+	provision_parse(&req, &file, cmd, argc, argv);
+	if ((rc = ctl_datavolume(&dv, file, &err)) != PA_OK ||
+	    (rc = ctl_client(&cl, c, &err)) != PA_OK)
+		goto done;
+	req.dv = dv;
+	progress_start(&bar, true);
+	rc = pa_provision(&r, cl, &req, progress_update, &bar, &err);
+	progress_stop(&bar);
+	if (rc != PA_OK)
+		goto done;
+	ex = ctl_print(c, provision_view(r, dv, c->format));
+done:
+	pa_provision_result_free(r);
+	pa_client_free(cl);
+	pa_datavolume_free(dv);
+	return ctl_exit(rc, &err, ex);
+}

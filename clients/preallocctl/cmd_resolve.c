@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// cmd_resolve.c: `preallocctl resolve`: ask the policy service for a
+// decision, from flags or from a DataVolume manifest.
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+typedef struct resolve_opts {
+	const char *storage_class;
+	pa_tristate preallocation;
+	const char *file;
+} resolve_opts;
+
+static void
+resolve_parse(resolve_opts *o, const ctl_command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "storage-class", required_argument, NULL, 's' },
+		{ "preallocation", required_argument, NULL, 'P' },
+		{ "filename", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while (
+	    (opt = ctl_getopt(cmd, argc, argv, ":s:P:f:h", longopts)) != -1) {
+		if (opt == 's')
+			o->storage_class = optarg;
+		else if (opt == 'f')
+			o->file = optarg;
+		else if (strcmp(optarg, "true") == 0)
+			o->preallocation = PA_TRUE;
+		else if (strcmp(optarg, "false") == 0)
+			o->preallocation = PA_FALSE;
+		else
+			ctl_usage_error(cmd,
+			    "--preallocation: \"%s\" is not true or false",
+			    optarg);
+	}
+	ctl_args(cmd, argc, argv, 0, 0, "");
+	if (o->file != NULL &&
+	    (o->storage_class != NULL || o->preallocation != PA_UNSET))
+		ctl_usage_error(cmd,
+		    "-f takes both settings from the DataVolume; give it "
+		    "alone");
+}
+
+// The decision, with what it was asked about.
+static json_t *
+resolve_view(const pa_decision *d, const pa_volume *vol)
+{
+	json_t *o = view_decision(d);
+
+	if (o != NULL) {
+		output_str(o, "dataVolume", vol->name);
+		output_str(o, "namespace", vol->namespace_);
+		output_str(o, "storageClass", vol->storage_class);
+	}
+	return o;
+}
+
+int
+cmd_resolve(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+{
+	resolve_opts   o   = { NULL, PA_UNSET, NULL };
+	pa_volume      vol = { 0 };
+	pa_datavolume *dv  = NULL;
+	pa_client     *cl  = NULL;
+	pa_decision   *d   = NULL;
+	pa_err         err = PA_ERR_INIT;
+	int            rc, ex = PA_EXIT_FAIL;
+
+	resolve_parse(&o, cmd, argc, argv);
+	vol.preallocation = o.preallocation;
+	vol.storage_class = o.storage_class;
+	if (o.file != NULL) {
+		if ((rc = ctl_datavolume(&dv, o.file, &err)) != PA_OK)
+			goto done;
+		vol.name          = dv->name;
+		vol.namespace_    = dv->namespace_;
+		vol.preallocation = dv->preallocation;
+		vol.storage_class = dv->storage_class;
+	}
+	if ((rc = ctl_client(&cl, c, &err)) != PA_OK ||
+	    (rc = pa_resolve(&d, cl, &vol, &err)) != PA_OK)
+		goto done;
+	ex = ctl_print(c, resolve_view(d, &vol));
+done:
+	pa_decision_free(d);
+	pa_client_free(cl);
+	pa_datavolume_free(dv);
+	return ctl_exit(rc, &err, ex);
+}

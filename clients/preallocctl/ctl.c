@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+// ctl.c: what preallocctl's commands share: option errors, argument
+// parsing, the client, files, printing and a job's outcome.
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "quantity.h"
+
+void
+ctl_usage_error(const ctl_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(
+	    stderr, "preallocctl%s%s: ", cmd ? " " : "", cmd ? cmd->name : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'preallocctl%s%s --help'.\n", cmd ? " " : "",
+	    cmd ? cmd->name : "");
+	exit(PA_EXIT_USAGE);
+}
+
+int
+ctl_getopt(const ctl_command *cmd, int argc, char **argv, const char *optstring,
+    const struct option *longopts)
+{
+	int opt;
+
+	opterr = 0; // our own messages, naming the command
+	opt    = getopt_long(argc, argv, optstring, longopts, NULL);
+	if (opt == 'h' && cmd != NULL) {
+		fputs(cmd->help, stdout);
+		exit(PA_EXIT_OK);
+	}
+	if (opt == ':')
+		ctl_usage_error(
+		    cmd, "option '%s' needs an argument", argv[optind - 1]);
+	// optopt is a short option's letter, or a long one's value.
+	if (opt == '?' && optopt > 0 && optopt < 128 && isalnum(optopt))
+		ctl_usage_error(cmd, "unknown option '-%c'", optopt);
+	if (opt == '?')
+		ctl_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+	return opt;
+}
+
+void
+ctl_only_help(const ctl_command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while (ctl_getopt(cmd, argc, argv, ":h", longopts) != -1)
+		; // ctl_getopt handles --help and errors itself
+}
+
+char *
+ctl_args(const ctl_command *cmd, int argc, char **argv, int min, int max,
+    const char *what)
+{
+	int n = argc - optind;
+
+	if (n < min)
+		ctl_usage_error(cmd, "missing %s", what);
+	if (n > max)
+		ctl_usage_error(
+		    cmd, "unexpected argument '%s'", argv[optind + max]);
+	return n > 0 ? argv[optind] : NULL;
+}
+
+uint64_t
+ctl_quantity(const ctl_command *cmd, const char *opt, const char *s)
+{
+	pa_err   err = PA_ERR_INIT;
+	uint64_t v   = 0;
+
+	if (quantity_parse(&v, s, &err) != PA_OK)
+		ctl_usage_error(cmd, "%s: %s", opt, err.msg);
+	return v;
+}
+
+uint64_t
+ctl_number(const ctl_command *cmd, const char *opt, const char *s)
+{
+	char              *end = NULL;
+	unsigned long long v;
+
+	errno = 0;
+	v     = strtoull(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0)
+		ctl_usage_error(
+		    cmd, "%s: \"%s\" is not a whole number", opt, s);
+	return v;
+}
+
+pa_method
+ctl_method(const ctl_command *cmd, const char *s)
+{
+	pa_err    err = PA_ERR_INIT;
+	pa_method m   = PA_METHOD_AUTO;
+
+	if (pa_method_parse(&m, s, &err) != PA_OK)
+		ctl_usage_error(cmd, "--method: %s", err.msg);
+	return m;
+}
+
+int
+ctl_fail(const pa_err *err)
+{
+	fprintf(stderr, "preallocctl: %s (%s)\n", err->msg,
+	    pa_status_name(err->code));
+	return PA_EXIT_FAIL;
+}
+
+int
+ctl_exit(int rc, const pa_err *err, int ex)
+{
+	return rc == PA_OK ? ex : ctl_fail(err);
+}
+
+int
+ctl_client(pa_client **out, const ctl *c, pa_err *err)
+{
+	pa_client_opts opts = PA_CLIENT_OPTS_INIT;
+
+	opts.policy_urls = c->policy_url;
+	opts.agent_urls  = c->agent_url;
+	opts.tls_cert    = c->tls_cert;
+	opts.tls_key     = c->tls_key;
+	opts.tls_ca      = c->tls_ca;
+	if (c->timeout_ms != 0) {
+		opts.deadline_ms = c->timeout_ms;
+		if (opts.connect_ms > c->timeout_ms)
+			opts.connect_ms = c->timeout_ms;
+	}
+	return pa_client_new(out, &opts, err);
+}
+
+int
+ctl_read_file(char **out, size_t *len_out, const char *path, pa_err *err)
+{
+	FILE  *f   = NULL;
+	char  *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	int    rc = PA_OK;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		rc = pa_err_errno(err, errno, "open %s", path);
+		goto done;
+	}
+	do {
+		if (len + 1 >= cap) {
+			char *more = realloc(buf, cap = cap ? cap * 2 : 4096);
+
+			if (more == NULL) {
+				rc = pa_err_errno(err, ENOMEM, "read %s", path);
+				goto done;
+			}
+			buf = more;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		rc = pa_err_errno(err, errno, "read %s", path);
+		goto done;
+	}
+	buf[len] = '\0';
+	*out     = buf;
+	*len_out = len;
+	buf      = NULL;
+done:
+	free(buf);
+	if (f != NULL)
+		fclose(f);
+	return rc;
+}
+
+int
+ctl_datavolume(pa_datavolume **out, const char *path, pa_err *err)
+{
+	char  *yaml = NULL;
+	size_t len  = 0;
+	int    rc;
+
+	if ((rc = ctl_read_file(&yaml, &len, path, err)) != PA_OK)
+		return rc;
+	rc = pa_datavolume_parse(out, yaml, len, path, err);
+	free(yaml);
+	return rc;
+}
+
+int
+ctl_print(const ctl *c, json_t *root)
+{
+	int rc = PA_EXIT_OK;
+
+	if (root == NULL) {
+		fprintf(stderr, "preallocctl: out of memory (%s)\n",
+		    pa_status_name(PA_RESOURCE_EXHAUSTED));
+		return PA_EXIT_FAIL;
+	}
+	if (output_print(stdout, c->format, root) != 0) {
+		fprintf(stderr,
+		    "preallocctl: cannot write the output: %s (%s)\n",
+		    strerror(errno), pa_status_name(PA_INTERNAL));
+		rc = PA_EXIT_FAIL;
+	}
+	json_decref(root);
+	return rc;
+}
+
+int
+ctl_print_job(const ctl *c, const pa_job *job)
+{
+	pa_err err = PA_ERR_INIT;
+
+	if (ctl_print(c, view_job(job, c->format, false)) != PA_EXIT_OK)
+		return PA_EXIT_FAIL;
+	switch (job->state) {
+	case PA_JOB_SUCCEEDED:
+		return PA_EXIT_OK;
+	case PA_JOB_CANCELLED:
+		pa_err_set(&err, PA_CANCELLED,
+		    "job %s cancelled; the agent restored %s as it was",
+		    job->id, job->path);
+		break;
+	case PA_JOB_FAILED:
+		pa_err_set(&err,
+		    job->error_code != PA_OK ? job->error_code : PA_UNKNOWN,
+		    "job %s failed: %s", job->id, job->error_message);
+		break;
+	default: // --no-wait: queued or running is what was asked for
+		return PA_EXIT_OK;
+	}
+	return ctl_fail(&err);
+}

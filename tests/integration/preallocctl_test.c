@@ -1,0 +1,842 @@
+// SPDX-License-Identifier: Apache-2.0
+// preallocctl_test.c: the real preallocctl binary against the real
+// prealloc-policyd and prealloc-agentd, on a loop ext4 and a loop block
+// device: every command, the three output formats, the progress bar,
+// Ctrl-C, and the exit codes.
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "daemon.h"
+#include "dvtest.h"
+#include "loopfs.h"
+#include "testlib.h"
+
+// Big enough that a full write of most of it outlasts a Ctrl-C.
+#define FS_SIZE (4 * GiB)
+#define DEV_SIZE (64 * MiB)
+#define BIG_SIZE "3Gi"
+
+static const char *config_yaml = "apiVersion: cdi.kubevirt.io/v1beta1\n"
+                                 "kind: CDIConfig\n"
+                                 "metadata:\n"
+                                 "  name: config\n"
+                                 "spec:\n"
+                                 "  preallocation:\n"
+                                 "    global: false\n"
+                                 "    storageClass:\n"
+                                 "      fast: true\n"
+                                 "  filesystemOverhead:\n"
+                                 "    global: \"0.06\"\n";
+
+typedef struct fixture {
+	char          *dir;
+	struct loopfs *ext4, *dev;
+	char           policy_url[600], agent_url[600];
+	char           urls[1300]; // "--policy URL --agent URL"
+	char           bin[600];
+	testlib_daemon policyd, agentd;
+	int            n; // files made so far, for unique names
+} fixture;
+
+static fixture fx;
+
+static void
+write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+// The whole of @p path, NUL-terminated; "" when it cannot be read.
+static char *
+slurp(const char *path)
+{
+	char *out = NULL;
+
+	if (testlib_capture(&out, "cat '%s' 2>/dev/null", path) < 0)
+		fail_msg("cannot read %s", path);
+	return out;
+}
+
+// A fresh name in the test's directory: "<dir>/<n>-<tag>".
+static void
+fresh(char *buf, size_t size, const char *tag)
+{
+	snprintf(buf, size, "%s/%d-%s", fx.dir, fx.n++, tag);
+}
+
+/**
+ * Run `preallocctl <args>`; @p args is a shell fragment. Its stdout comes
+ * back in *out and its stderr in *err (both malloc'd, may be NULL).
+ * @return its exit status.
+ */
+static int __attribute__((format(printf, 3, 4)))
+run(char **out, char **err, const char *fmt, ...)
+{
+	char    args[2048], errfile[700];
+	char   *o = NULL;
+	va_list ap;
+	int     st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	fresh(errfile, sizeof(errfile), "stderr");
+	st = testlib_capture(&o, "'%s' %s 2>'%s'", fx.bin, args, errfile);
+	fprintf(stderr, "$ preallocctl %s -> %d\n", args, st);
+	if (out != NULL)
+		*out = o;
+	else
+		free(o);
+	if (err != NULL)
+		*err = slurp(errfile);
+	unlink(errfile);
+	return st;
+}
+
+// Check that @p s holds @p needle, saying what it held when not.
+static void
+assert_has(const char *s, const char *needle)
+{
+	if (strstr(s, needle) == NULL)
+		fail_msg("\"%s\" not found in:\n%s", needle, s);
+}
+
+// Parse @p text as JSON with jansson; fails the test when it is not.
+static json_t *
+parse_json(const char *text)
+{
+	json_error_t je;
+	json_t      *root = json_loads(text, 0, &je);
+
+	if (root == NULL)
+		fail_msg("not JSON (%s at %d:%d):\n%s", je.text, je.line,
+		    je.column, text);
+	return root;
+}
+
+// The string at @p key of @p obj; fails the test when it is not one.
+static const char *
+json_str(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (!json_is_string(v))
+		fail_msg("no string \"%s\"", key);
+	return json_string_value(v);
+}
+
+/**
+ * Parse @p text as YAML with libyaml, event by event.
+ * @return the scalar right after the key scalar @p key (malloc'd), with
+ *         its style in @p style; fails the test on a parse error or when
+ *         the key is missing.
+ */
+static char *
+yaml_value(const char *text, const char *key, yaml_scalar_style_t *style)
+{
+	yaml_parser_t parser;
+	yaml_event_t  ev;
+	bool          next = false, end = false;
+	char         *found = NULL;
+
+	assert_true(yaml_parser_initialize(&parser));
+	yaml_parser_set_input_string(
+	    &parser, (const unsigned char *) text, strlen(text));
+	while (!end) {
+		if (!yaml_parser_parse(&parser, &ev))
+			fail_msg("not YAML: %s\n%s", parser.problem, text);
+		end = ev.type == YAML_STREAM_END_EVENT;
+		if (ev.type == YAML_SCALAR_EVENT) {
+			const char *v = (const char *) ev.data.scalar.value;
+
+			if (next && found == NULL) {
+				found  = strdup(v);
+				*style = ev.data.scalar.style;
+			}
+			next = strcmp(v, key) == 0;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	if (found == NULL)
+		fail_msg("no \"%s\" in:\n%s", key, text);
+	return found;
+}
+
+// A DataVolume file; see dvtest_spec.
+static void
+write_dv(char *path, size_t size, const char *pre, const char *sc,
+    const char *qty, const char *mode)
+{
+	dvtest_spec spec = { "http", pre, sc, qty, mode, "pvc" };
+	char        yaml[1024];
+
+	fresh(path, size, "dv.yaml");
+	write_text(path, dvtest_yaml(yaml, sizeof(yaml), &spec));
+}
+
+// A fresh directory for one volume on the ext4.
+static void
+volume_dir(char *path, size_t size)
+{
+	char name[32], *p;
+
+	snprintf(name, sizeof(name), "vol%d", fx.n++);
+	p = loopfs_path(fx.ext4, name);
+	snprintf(path, size, "%s", p);
+	free(p);
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+static int
+start_daemons(fixture *f)
+{
+	char  config[600], plog[600], alog[600];
+	char *pargv[] = { (char *) NULL, "--config", config, "--listen",
+		f->policy_url, "--http", "none", NULL };
+	char *aargv[] = { (char *) NULL, "--root", f->ext4->mnt,
+		"--device-allow", f->dev->dev, "--listen", f->agent_url,
+		"--http", "none", NULL };
+	int   rc      = 0;
+
+	snprintf(config, sizeof(config), "%s/cdiconfig.yaml", f->dir);
+	snprintf(plog, sizeof(plog), "%s/policyd.log", f->dir);
+	snprintf(alog, sizeof(alog), "%s/agentd.log", f->dir);
+	write_text(config, config_yaml);
+	pargv[0] = strdup(testlib_built("service/prealloc-policyd"));
+	aargv[0] = strdup(testlib_built("agent/prealloc-agentd"));
+	if (testlib_daemon_start(&f->policyd, plog, "policyd.ready", pargv) ||
+	    testlib_daemon_start(&f->agentd, alog, "agentd.ready", aargv))
+		rc = -1;
+	free(pargv[0]);
+	free(aargv[0]);
+	return rc;
+}
+
+static int
+group_setup(void **state)
+{
+	fixture *f = &fx;
+	char     why[256];
+
+	f->dir = testlib_tmpdir("preallocctl_it");
+	snprintf(f->bin, sizeof(f->bin), "%s",
+	    testlib_built("clients/preallocctl/preallocctl"));
+	snprintf(f->policy_url, sizeof(f->policy_url), "ipc://%s/policy.sock",
+	    f->dir);
+	snprintf(
+	    f->agent_url, sizeof(f->agent_url), "ipc://%s/agent.sock", f->dir);
+	if (snprintf(f->urls, sizeof(f->urls), "--policy '%s' --agent '%s'",
+	        f->policy_url, f->agent_url) >= (int) sizeof(f->urls))
+		return -1;
+	if (loopfs_new(&f->ext4, why, "ext4", FS_SIZE) != LOOPFS_OK ||
+	    loopfs_new(&f->dev, why, NULL, DEV_SIZE) != LOOPFS_OK)
+		return -1; // main() checked that loop devices work
+	if (start_daemons(f) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	fixture *f = &fx;
+
+	if (f->agentd.pid > 0)
+		testlib_daemon_stop(&f->agentd);
+	if (f->policyd.pid > 0)
+		testlib_daemon_stop(&f->policyd);
+	loopfs_free(f->ext4);
+	loopfs_free(f->dev);
+	testlib_rm_rf(f->dir);
+	free(f->dir);
+	return 0;
+}
+
+/* ---- resolve and the output formats ---------------------------------- */
+
+static void
+test_preallocctl__resolve_prints_a_table_by_default(void **state)
+{
+	char *out = NULL;
+
+	assert_int_equal(run(&out, NULL, "%s resolve", fx.urls), 0);
+	assert_has(out, "Decided By:");
+	assert_has(out, "global");
+	free(out);
+	assert_int_equal(
+	    run(&out, NULL, "%s resolve --storage-class fast", fx.urls), 0);
+	assert_has(out, "storageClass");
+	free(out);
+}
+
+static void
+test_preallocctl__resolve_json_has_lower_camel_case_keys(void **state)
+{
+	char   *out = NULL;
+	json_t *root;
+
+	assert_int_equal(run(&out, NULL,
+	                     "%s -o json resolve --storage-class fast "
+	                     "--preallocation false",
+	                     fx.urls),
+	    0);
+	root = parse_json(out);
+	assert_true(json_is_false(json_object_get(root, "preallocation")));
+	assert_string_equal(json_str(root, "decidedBy"), "dataVolume");
+	assert_string_equal(json_str(root, "filesystemOverhead"), "0.06");
+	assert_string_equal(json_str(root, "storageClass"), "fast");
+	assert_true(json_is_integer(json_object_get(root, "generation")));
+	json_decref(root);
+	free(out);
+}
+
+static void
+test_preallocctl__resolve_yaml_parses_with_libyaml(void **state)
+{
+	char               *out   = NULL, *v;
+	yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
+
+	assert_int_equal(
+	    run(&out, NULL, "%s -o yaml resolve -s fast", fx.urls), 0);
+	v = yaml_value(out, "decidedBy", &style);
+	assert_string_equal(v, "storageClass");
+	free(v);
+	// A string that looks like a number stays a string.
+	v = yaml_value(out, "filesystemOverhead", &style);
+	assert_string_equal(v, "0.06");
+	assert_int_not_equal(style, YAML_PLAIN_SCALAR_STYLE);
+	free(v);
+	free(out);
+}
+
+static void
+test_preallocctl__resolve_reads_a_datavolume_file(void **state)
+{
+	char    dv[700], *out = NULL;
+	json_t *root;
+
+	write_dv(dv, sizeof(dv), "true", "", "1Gi", "Filesystem");
+	assert_int_equal(
+	    run(&out, NULL, "%s -o json resolve -f '%s'", fx.urls, dv), 0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "decidedBy"), "dataVolume");
+	assert_string_equal(json_str(root, "dataVolume"), "dv-http");
+	json_decref(root);
+	free(out);
+}
+
+static void
+test_preallocctl__bad_datavolume_file_names_its_position(void **state)
+{
+	char dv[700], bad[700], *err = NULL;
+
+	fresh(bad, sizeof(bad), "bad.yaml");
+	write_text(bad,
+	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	    "kind: DataVolume\n"
+	    "spec: [\n");
+	assert_int_equal(
+	    run(NULL, &err, "%s resolve -f '%s'", fx.urls, bad), 1);
+	assert_has(err, "bad.yaml:4:");
+	assert_has(err, "(INVALID_ARGUMENT)");
+	free(err);
+	// A quantity that is not one: named with its line.
+	write_dv(dv, sizeof(dv), "", "", "10Qi", "Filesystem");
+	assert_int_equal(
+	    run(NULL, &err, "%s provision -f '%s' --volume /tmp", fx.urls, dv),
+	    1);
+	assert_has(err, "dv.yaml:");
+	assert_has(err, "10Qi");
+	free(err);
+}
+
+/* ---- config ---------------------------------------------------------- */
+
+static void
+test_preallocctl__config_get_shows_a_cdiconfig(void **state)
+{
+	char               *out = NULL, *v;
+	json_t             *root, *spec;
+	yaml_scalar_style_t style;
+
+	assert_int_equal(run(&out, NULL, "%s -o json config get", fx.urls), 0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "kind"), "CDIConfig");
+	spec = json_object_get(root, "spec");
+	assert_true(json_is_true(json_object_get(
+	    json_object_get(
+	        json_object_get(spec, "preallocation"), "storageClass"),
+	    "fast")));
+	assert_true(json_is_true(
+	    json_object_get(json_object_get(root, "status"), "fromFile")));
+	json_decref(root);
+	free(out);
+	assert_int_equal(run(&out, NULL, "%s -o yaml config get", fx.urls), 0);
+	v = yaml_value(out, "kind", &style);
+	assert_string_equal(v, "CDIConfig");
+	free(v);
+	free(out);
+	assert_int_equal(run(&out, NULL, "%s config get", fx.urls), 0);
+	assert_has(out, "Storage Classes:");
+	assert_has(out, "fast");
+	free(out);
+}
+
+static void
+test_preallocctl__config_check_works_with_no_daemon(void **state)
+{
+	const char *nowhere = "--timeout 1s --policy ipc:///nonexistent/p "
+	                      "--agent ipc:///nonexistent/a";
+	char        good[700], bad[700], typo[700], *out = NULL, *err = NULL;
+
+	fresh(good, sizeof(good), "good.yaml");
+	write_text(good, config_yaml);
+	assert_int_equal(
+	    run(&out, NULL, "%s config check '%s'", nowhere, good), 0);
+	assert_has(out, "Valid:");
+	free(out);
+	fresh(bad, sizeof(bad), "bad.yaml");
+	write_text(bad,
+	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	    "kind: CDIConfig\n"
+	    "metadata:\n"
+	    "  name: config\n"
+	    "spec:\n"
+	    "  preallocation:\n"
+	    "    global: maybe\n");
+	assert_int_equal(
+	    run(NULL, &err, "%s config check '%s'", nowhere, bad), 1);
+	assert_has(err, "bad.yaml:7:");
+	assert_has(err, "(INVALID_ARGUMENT)");
+	free(err);
+	// An unknown field warns; with --strict it is an error.
+	fresh(typo, sizeof(typo), "typo.yaml");
+	write_text(typo,
+	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	    "kind: CDIConfig\n"
+	    "metadata:\n"
+	    "  name: config\n"
+	    "spec:\n"
+	    "  preallocation:\n"
+	    "    globl: true\n");
+	assert_int_equal(
+	    run(&out, NULL, "%s -o json config check '%s'", nowhere, typo), 0);
+	assert_has(out, "globl");
+	free(out);
+	assert_int_equal(
+	    run(NULL, &err, "%s config check --strict '%s'", nowhere, typo), 1);
+	assert_has(err, "typo.yaml:7:");
+	free(err);
+}
+
+// Provision a Filesystem volume of storage class gold: the decision.
+static json_t *
+provision_gold(const char *dv)
+{
+	char    dir[700], *out = NULL;
+	json_t *root;
+
+	volume_dir(dir, sizeof(dir));
+	assert_int_equal(run(&out, NULL,
+	                     "%s -o json provision -f '%s' "
+	                     "--volume '%s'",
+	                     fx.urls, dv, dir),
+	    0);
+	root = parse_json(out);
+	free(out);
+	return root;
+}
+
+static void
+test_preallocctl__config_apply_changes_the_next_decision(void **state)
+{
+	char    dv[700], cfg[700], yaml[1024], *out = NULL, *err = NULL, *tail;
+	json_t *r, *d;
+	json_int_t gen0;
+
+	write_dv(dv, sizeof(dv), "", "gold", "64Mi", "Filesystem");
+	r = provision_gold(dv);
+	d = json_object_get(r, "decision");
+	assert_string_equal(json_str(d, "decidedBy"), "global");
+	assert_true(json_is_false(json_object_get(r, "preallocated")));
+	assert_null(json_object_get(r, "annotations"));
+	gen0 = json_integer_value(json_object_get(d, "generation"));
+	json_decref(r);
+
+	// The same config with one more class, so later tests see fast too.
+	snprintf(yaml, sizeof(yaml), "%s", config_yaml);
+	tail =
+	    strstr(yaml, "      fast: true\n") + strlen("      fast: true\n");
+	snprintf(tail, sizeof(yaml) - (size_t) (tail - yaml),
+	    "      gold: true\n%s",
+	    strstr(config_yaml, "  filesystemOverhead:"));
+	fresh(cfg, sizeof(cfg), "gold.yaml");
+	write_text(cfg, yaml);
+	assert_int_equal(
+	    run(&out, NULL, "%s config apply '%s' --generation %lld --strict",
+	        fx.urls, cfg, (long long) gen0),
+	    0);
+	assert_has(out, "Generation:");
+	free(out);
+	// The generation has moved on: the same apply is refused.
+	assert_int_equal(
+	    run(NULL, &err, "%s config apply '%s' --generation %lld", fx.urls,
+	        cfg, (long long) gen0),
+	    1);
+	assert_has(err, "(ABORTED)");
+	free(err);
+
+	r = provision_gold(dv);
+	d = json_object_get(r, "decision");
+	assert_string_equal(json_str(d, "decidedBy"), "storageClass");
+	assert_true(
+	    json_integer_value(json_object_get(d, "generation")) > gen0);
+	assert_true(json_is_true(json_object_get(r, "preallocated")));
+	assert_string_equal(json_str(json_object_get(r, "annotations"),
+	                        "cdi.kubevirt.io/storage.preallocation"),
+	    "true");
+	json_decref(r);
+}
+
+/* ---- the agent ------------------------------------------------------- */
+
+static void
+test_preallocctl__preallocate_probe_jobs_job_cancel(void **state)
+{
+	char   *path = loopfs_path(fx.ext4, "plain.img"), *out = NULL, *id;
+	json_t *job, *list, *probe;
+
+	assert_int_equal(run(&out, NULL,
+	                     "%s -o json preallocate '%s' --size "
+	                     "16Mi --method falloc",
+	                     fx.urls, path),
+	    0);
+	job = parse_json(out);
+	free(out);
+	assert_string_equal(json_str(job, "state"), "succeeded");
+	assert_string_equal(json_str(job, "methodUsed"), "falloc");
+	assert_string_equal(json_str(job, "mechanism"), "fallocate");
+	assert_int_equal(
+	    json_integer_value(json_object_get(job, "bytesTotal")), 16 * MiB);
+	id = strdup(json_str(job, "id"));
+	json_decref(job);
+	assert_int_equal(testlib_file_size(path), 16 * MiB);
+
+	assert_int_equal(
+	    run(&out, NULL, "%s -o json probe '%s'", fx.urls, path), 0);
+	probe = parse_json(out);
+	free(out);
+	assert_string_equal(json_str(probe, "kind"), "file");
+	assert_string_equal(json_str(probe, "filesystem"), "ext4");
+	assert_true(json_is_true(json_object_get(probe, "fallocate")));
+	json_decref(probe);
+	assert_int_equal(
+	    run(&out, NULL, "%s probe '%s'", fx.urls, fx.dev->dev), 0);
+	assert_has(out, "Logical Sector Size:");
+	free(out);
+
+	assert_int_equal(run(&out, NULL, "%s jobs", fx.urls), 0);
+	assert_has(out, "ID");
+	assert_has(out, id);
+	free(out);
+	assert_int_equal(run(&out, NULL, "%s -o json jobs", fx.urls), 0);
+	list = parse_json(out);
+	free(out);
+	assert_true(json_array_size(json_object_get(list, "jobs")) >= 1);
+	assert_non_null(json_object_get(
+	    json_array_get(json_object_get(list, "jobs"), 0), "bytesDone"));
+	json_decref(list);
+
+	assert_int_equal(run(&out, NULL, "%s job %s --wait", fx.urls, id), 0);
+	assert_has(out, "succeeded");
+	free(out);
+	assert_int_equal(
+	    run(&out, NULL, "%s -o yaml cancel %s", fx.urls, id), 0);
+	assert_has(out, id); // a finished job stays as it ended
+	free(out);
+	free(id);
+	free(path);
+}
+
+static void
+test_preallocctl__preallocate_no_wait_returns_the_job(void **state)
+{
+	char   *path = loopfs_path(fx.ext4, "nowait.img"), *out = NULL;
+	json_t *job;
+
+	assert_int_equal(
+	    run(&out, NULL, "%s -o json preallocate '%s' --size 8Mi --no-wait",
+	        fx.urls, path),
+	    0);
+	job = parse_json(out);
+	free(out);
+	assert_int_equal(
+	    run(&out, NULL, "%s job %s --wait", fx.urls, json_str(job, "id")),
+	    0);
+	assert_has(out, "succeeded");
+	free(out);
+	json_decref(job);
+	free(path);
+}
+
+static void
+test_preallocctl__provision_block_volume_sets_the_annotation(void **state)
+{
+	char dv[700], image[700], *out = NULL;
+
+	write_dv(dv, sizeof(dv), "", "fast", "32Mi", "Block");
+	fresh(image, sizeof(image), "image.raw");
+	assert_int_equal(testlib_write_random(image, 0, MiB + 7, 5), 0);
+	assert_int_equal(
+	    run(&out, NULL, "%s provision -f '%s' --volume '%s' --image '%s'",
+	        fx.urls, dv, fx.dev->dev, image),
+	    0);
+	assert_has(out, "cdi.kubevirt.io/storage.preallocation: \"true\"");
+	assert_has(out, "Decided By:");
+	assert_has(out, "storageClass");
+	assert_has(out, "Mechanism:");
+	assert_has(out, "Image Bytes:");
+	free(out);
+}
+
+/* ---- the progress bar and Ctrl-C -------------------------------------- */
+
+static void
+test_preallocctl__progress_bar_only_on_a_terminal(void **state)
+{
+	char *a   = loopfs_path(fx.ext4, "bar-tty.img");
+	char *b   = loopfs_path(fx.ext4, "bar-pipe.img");
+	char *out = NULL;
+
+	if (!testlib_have_program("script"))
+		loopfs_skip("script(1) is missing (apt-get install bsdutils)");
+	// script(1) gives the command a pseudo-terminal; its output is ours.
+	assert_int_equal(testlib_capture(&out,
+	                     "script -qec \"'%s' %s preallocate '%s' --size "
+	                     "128Mi --method full\" /dev/null",
+	                     fx.bin, fx.urls, a),
+	    0);
+	assert_has(out, "\r[");
+	assert_has(out, "ETA");
+	assert_has(out, "128Mi");
+	free(out);
+	assert_int_equal(testlib_capture(&out,
+	                     "'%s' %s preallocate '%s' --size 128Mi --method "
+	                     "full 2>&1 | cat",
+	                     fx.bin, fx.urls, b),
+	    0);
+	assert_null(strchr(out, '\r'));
+	assert_null(strstr(out, "ETA"));
+	assert_has(out, "succeeded");
+	free(out);
+	free(a);
+	free(b);
+}
+
+// Start a large full preallocate of @p path, send SIGINT once its file
+// grows, and return the exit status; its stderr goes to @p errfile.
+static int
+interrupt_preallocate(const char *path, const char *errfile, off_t before)
+{
+	char *argv[] = { fx.bin, "--policy", fx.policy_url, "--agent",
+		fx.agent_url, "preallocate", (char *) path, "--size", BIG_SIZE,
+		"--method", "full", NULL };
+	pid_t pid;
+	int   st = 0;
+
+	if ((pid = fork()) == 0) {
+		int fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, STDERR_FILENO);
+		fd = open("/dev/null", O_WRONLY);
+		dup2(fd, STDOUT_FILENO);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	// The job has started once its file grows: the CLI is waiting.
+	for (int i = 0; i < 1000; i++) {
+		if (testlib_allocated_bytes(path) > before + (int64_t) MiB)
+			break;
+		usleep(10 * 1000);
+	}
+	kill(pid, SIGINT);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st))
+		fail_msg("preallocctl died of signal %d", WTERMSIG(st));
+	return WEXITSTATUS(st);
+}
+
+static void
+test_preallocctl__ctrl_c_cancels_and_restores_the_file(void **state)
+{
+	char *fresh_path = loopfs_path(fx.ext4, "ctrlc-new.img");
+	char *old_path   = loopfs_path(fx.ext4, "ctrlc-old.img");
+	char  errfile[700], want[65], got[65], *err;
+
+	fresh(errfile, sizeof(errfile), "ctrlc.err");
+	// A file the agent creates is removed.
+	assert_int_equal(interrupt_preallocate(fresh_path, errfile, 0), 1);
+	err = slurp(errfile);
+	assert_has(err, "cancel");
+	assert_has(err, "(CANCELLED)");
+	free(err);
+	assert_int_equal(access(fresh_path, F_OK), -1);
+	// A file that was there keeps its size and bytes.
+	assert_int_equal(testlib_write_random(old_path, 0, MiB + 3, 9), 0);
+	assert_int_equal(testlib_sha256(want, old_path), 0);
+	assert_int_equal(interrupt_preallocate(old_path, errfile,
+	                     testlib_allocated_bytes(old_path)),
+	    1);
+	assert_int_equal(testlib_file_size(old_path), MiB + 3);
+	assert_int_equal(testlib_sha256(got, old_path), 0);
+	assert_string_equal(got, want);
+	free(fresh_path);
+	free(old_path);
+}
+
+/* ---- exit codes ------------------------------------------------------ */
+
+static void
+test_preallocctl__usage_errors_exit_2_with_a_hint(void **state)
+{
+	char *err = NULL;
+
+	assert_int_equal(run(NULL, &err, "bogus"), 2);
+	assert_has(err, "unknown command 'bogus'");
+	assert_has(err, "Try 'preallocctl --help'.");
+	free(err);
+	assert_int_equal(run(NULL, &err, "--bogus jobs"), 2);
+	assert_has(err, "unknown option '--bogus'");
+	free(err);
+	assert_int_equal(run(NULL, &err, "jobs --bogus"), 2);
+	assert_has(err, "Try 'preallocctl jobs --help'.");
+	free(err);
+	assert_int_equal(run(NULL, &err, "preallocate /x --size 10Qi"), 2);
+	assert_has(err, "10Qi");
+	free(err);
+	assert_int_equal(run(NULL, &err, "preallocate /x --size"), 2);
+	assert_has(err, "needs an argument");
+	free(err);
+	assert_int_equal(run(NULL, &err, "job"), 2);
+	assert_has(err, "missing job ID");
+	free(err);
+	assert_int_equal(run(NULL, &err, "%s", ""), 2);
+	assert_has(err, "no command given");
+	free(err);
+	assert_int_equal(run(NULL, &err, "-o xml jobs"), 2);
+	free(err);
+}
+
+static void
+test_preallocctl__help_goes_to_stdout_and_exits_0(void **state)
+{
+	static const char *const cmds[] = { "resolve", "config", "preallocate",
+		"probe", "jobs", "job", "cancel", "provision" };
+	char                    *out    = NULL;
+
+	assert_int_equal(run(&out, NULL, "--help"), 0);
+	assert_has(out, "Usage: preallocctl");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		assert_has(out, cmds[i]);
+	free(out);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		assert_int_equal(run(&out, NULL, "%s --help", cmds[i]), 0);
+		assert_has(out, "Usage: preallocctl");
+		free(out);
+	}
+}
+
+static void
+test_preallocctl__no_daemon_is_unavailable_and_exits_1(void **state)
+{
+	char *err = NULL;
+
+	assert_int_equal(run(NULL, &err,
+	                     "--timeout 2s --policy 'ipc://%s/none.sock' "
+	                     "resolve",
+	                     fx.dir),
+	    1);
+	assert_has(err, "preallocctl: ");
+	assert_has(err, "(UNAVAILABLE)");
+	free(err);
+	// The URLs also come from the environment.
+	assert_int_equal(run(NULL, &err, "--timeout 2s jobs"), 1);
+	assert_has(err, "(UNAVAILABLE)");
+	free(err);
+	assert_int_equal(run(NULL, &err, "%s job no-such-job", fx.urls), 1);
+	assert_has(err, "(NOT_FOUND)");
+	free(err);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    test_preallocctl__resolve_prints_a_table_by_default),
+		cmocka_unit_test(
+		    test_preallocctl__resolve_json_has_lower_camel_case_keys),
+		cmocka_unit_test(
+		    test_preallocctl__resolve_yaml_parses_with_libyaml),
+		cmocka_unit_test(
+		    test_preallocctl__resolve_reads_a_datavolume_file),
+		cmocka_unit_test(
+		    test_preallocctl__bad_datavolume_file_names_its_position),
+		cmocka_unit_test(
+		    test_preallocctl__config_get_shows_a_cdiconfig),
+		cmocka_unit_test(
+		    test_preallocctl__config_check_works_with_no_daemon),
+		cmocka_unit_test(
+		    test_preallocctl__config_apply_changes_the_next_decision),
+		cmocka_unit_test(
+		    test_preallocctl__preallocate_probe_jobs_job_cancel),
+		cmocka_unit_test(
+		    test_preallocctl__preallocate_no_wait_returns_the_job),
+		cmocka_unit_test(
+		    test_preallocctl__provision_block_volume_sets_the_annotation),
+		cmocka_unit_test(
+		    test_preallocctl__progress_bar_only_on_a_terminal),
+		cmocka_unit_test(
+		    test_preallocctl__ctrl_c_cancels_and_restores_the_file),
+		cmocka_unit_test(
+		    test_preallocctl__usage_errors_exit_2_with_a_hint),
+		cmocka_unit_test(
+		    test_preallocctl__help_goes_to_stdout_and_exits_0),
+		cmocka_unit_test(
+		    test_preallocctl__no_daemon_is_unavailable_and_exits_1),
+	};
+	struct loopfs *lf = NULL;
+	char           why[256];
+	int            failed;
+
+	if (access(testlib_built("clients/preallocctl/preallocctl"), X_OK) ||
+	    access(testlib_built("agent/prealloc-agentd"), X_OK))
+		testlib_skip_all("preallocctl or prealloc-agentd not built");
+	// A machine without loop devices or mkfs skips the file, visibly.
+	if (loopfs_new(&lf, why, "ext4", MiB * 16) == LOOPFS_CANNOT)
+		testlib_skip_all("%s", why);
+	loopfs_free(lf);
+	// The URLs of the environment test: nothing listens there.
+	setenv("PREALLOC_POLICY", "ipc:///nonexistent/policy.sock", 1);
+	setenv("PREALLOC_AGENT", "ipc:///nonexistent/agent.sock", 1);
+	failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return loopfs_exit_status(failed);
+}
