@@ -16,7 +16,6 @@
 #include "daemon.h"
 #include "prealloc/v1/policy.pb-c.h"
 #include "rpc_client.h"
-#include "rpc_envelope.h"
 #include "testlib.h"
 
 #define RESOLVE "/cdi.prealloc.v1.PreallocationPolicy/ResolvePreallocation"
@@ -64,19 +63,12 @@ resolve_request_size(void)
 {
 	Cdi__Prealloc__V1__ResolvePreallocationRequest req =
 	    CDI__PREALLOC__V1__RESOLVE_PREALLOCATION_REQUEST__INIT;
-	nng_msg *msg = NULL;
-	char     sc[64];
-	size_t   n;
+	char sc[64];
 
 	class_name(sc, sizeof(sc), 0);
 	req.data_volume   = "bench";
 	req.storage_class = sc;
-	if (rpc_envelope_pack_request(
-	        &msg, RESOLVE, 123456, 10000, &req.base, NULL) != PA_OK)
-		abort();
-	n = nng_msg_len(msg);
-	nng_msg_free(msg);
-	return n;
+	return bench_envelope_size(RESOLVE, &req.base);
 }
 
 static void

@@ -11,7 +11,6 @@
 
 #include "benchlib.h"
 #include "prealloc/v1/policy.pb-c.h"
-#include "rpc_envelope.h"
 #include "rpctest.h"
 #include "testlib.h"
 
@@ -27,15 +26,8 @@ layer_request_size(void)
 {
 	Cdi__Prealloc__V1__ResolvePreallocationRequest req =
 	    CDI__PREALLOC__V1__RESOLVE_PREALLOCATION_REQUEST__INIT;
-	nng_msg *msg = NULL;
-	size_t   n;
 
-	if (rpc_envelope_pack_request(
-	        &msg, RPCTEST_ECHO, 123456, 10000, &req.base, NULL) != PA_OK)
-		abort();
-	n = nng_msg_len(msg);
-	nng_msg_free(msg);
-	return n;
+	return bench_envelope_size(RPCTEST_ECHO, &req.base);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "benchlib.h"
+#include "rpc_envelope.h"
 #include "testlib.h"
 
 #define BENCH_MAX_CLIENTS 64
@@ -231,6 +232,21 @@ bench_echo_done(void *tls)
 	nng_aio_free(c->aio);
 	nng_ctx_close(c->ctx);
 	free(c);
+}
+
+size_t
+bench_envelope_size(const char *method, const ProtobufCMessage *req)
+{
+	nng_msg *msg = NULL;
+	size_t   n;
+
+	// The id and deadline are varints: take values as wide as real ones.
+	if (rpc_envelope_pack_request(&msg, method, 123456, 10000, req, NULL) !=
+	    PA_OK)
+		abort();
+	n = nng_msg_len(msg);
+	nng_msg_free(msg);
+	return n;
 }
 
 double

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include <nng/nng.h>
+#include <protobuf-c/protobuf-c.h>
 
 typedef struct bench_result {
 	double rate;   // calls per second, all clients together
@@ -52,6 +53,12 @@ int bench_echo_call(void *echo, void **tls);
 
 /** The bench_done_fn that goes with bench_echo_call(). */
 void bench_echo_done(void *tls);
+
+/**
+ * The bytes one call of @p method with @p req puts on the wire (its
+ * envelope), so that the raw echo carries the same payload.
+ */
+size_t bench_envelope_size(const char *method, const ProtobufCMessage *req);
 
 /** Peak resident set size of this process, in MiB. */
 double bench_peak_rss_mib(void);
