@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "overhead.h"
 #include "agent.h"
 #include "arena.h"
 #include "prealloc/prealloc.h"
@@ -21,25 +22,6 @@
 #define PROVISION_DISK "disk.img"
 // How long the agent waits before its first answer.
 #define PROVISION_WAIT_MS 1000
-
-// "0", "0.d", "0.dd" or "0.ddd" in thousandths; -1 for anything else.
-static int
-provision_overhead_milli(const char *s)
-{
-	size_t nfrac;
-	int    milli = 0;
-
-	if (strcmp(s, "0") == 0)
-		return 0;
-	if (strncmp(s, "0.", 2) != 0)
-		return -1;
-	nfrac = strspn(s + 2, "0123456789");
-	if (nfrac < 1 || nfrac > 3 || s[2 + nfrac] != '\0')
-		return -1;
-	for (size_t i = 0; i < 3; i++)
-		milli = milli * 10 + (i < nfrac ? s[2 + i] - '0' : 0);
-	return milli;
-}
 
 int
 pa_disk_image_size(
@@ -51,7 +33,7 @@ pa_disk_image_size(
 	if (out == NULL || overhead == NULL)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "pa_disk_image_size needs an out pointer and an overhead");
-	if ((milli = provision_overhead_milli(overhead)) < 0)
+	if ((milli = overhead_milli(overhead)) < 0)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "filesystem overhead \"%s\" is not a decimal 0 <= x < 1 "
 		    "with at most 3 decimals",
