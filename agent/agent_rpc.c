@@ -627,6 +627,8 @@ agent_probe(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 int
 agent_rpc_bind(agent_rpc *a, rpc_server *srv, jobs *j, pa_err *err)
 {
+	const ProtobufCServiceDescriptor *svc =
+	    &cdi__prealloc__v1__preallocation_agent__descriptor;
 	static const struct {
 		const char    *name;
 		rpc_handler_fn fn;
@@ -635,15 +637,16 @@ agent_rpc_bind(agent_rpc *a, rpc_server *srv, jobs *j, pa_err *err)
 		{ "GetJob", agent_get_job },
 		{ "CancelJob", agent_cancel_job },
 		{ "ListJobs", agent_list_jobs },
-		{ "ProbeTarget", agent_probe },
 	};
 	int rc;
 
 	a->jobs = j;
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if ((rc = rpc_server_bind(srv,
-		         &cdi__prealloc__v1__preallocation_agent__descriptor,
-		         methods[i].name, methods[i].fn, a, err)) != PA_OK)
+		if ((rc = rpc_server_bind(srv, svc, methods[i].name,
+		         methods[i].fn, a, err)) != PA_OK)
 			return rc;
-	return PA_OK;
+	// A probe opens the device and reads it with libblkid: it may wait
+	// on a slow disk, so it runs on the server's pool.
+	return rpc_server_bind_blocking(
+	    srv, svc, "ProbeTarget", agent_probe, a, err);
 }

@@ -207,11 +207,14 @@ policy_rpc_bind(
 	    : metrics_counter(m, "prealloc_policy_decisions_total",
 	          "Preallocation decisions, by the step that decided",
 	          "decided_by,preallocate");
+	// Resolve answers from memory at once; GetConfig emits YAML (10,000
+	// classes take milliseconds) and ApplyConfig fsyncs, so those two run
+	// on the server's pool instead of nng's callback threads.
 	if ((rc = rpc_server_bind(srv, svc, "ResolvePreallocation",
 	         policy_resolve, p, err)) != PA_OK ||
-	    (rc = rpc_server_bind(
+	    (rc = rpc_server_bind_blocking(
 	         srv, svc, "GetConfig", policy_get_config, p, err)) != PA_OK)
 		return rc;
-	return rpc_server_bind(
+	return rpc_server_bind_blocking(
 	    srv, svc, "ApplyConfig", policy_apply_config, p, err);
 }

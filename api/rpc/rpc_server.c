@@ -38,6 +38,7 @@ typedef struct server_method {
 	const ProtobufCMessageDescriptor *input;
 	rpc_handler_fn                    fn;
 	void                             *arg;
+	bool                              blocking; // runs on the server's pool
 } server_method;
 
 typedef enum {
@@ -48,6 +49,7 @@ typedef enum {
 
 struct rpc_call {
 	struct server_worker *w;
+	struct rpc_call      *queue_next; // in the pool's queue
 	const server_method  *method;
 	rpc_request_pb       *env;
 	ProtobufCMessage     *req;
@@ -82,6 +84,13 @@ struct rpc_server {
 	unsigned        idle;
 	bool            stopping;
 	bool            started;
+	// The pool that runs blocking handlers, off nng's callback threads.
+	pthread_t      *pool;
+	unsigned        npool;
+	pthread_mutex_t pool_mtx; // guards the queue and pool_exit
+	pthread_cond_t  pool_cv;
+	rpc_call       *queue_head, *queue_tail;
+	bool            pool_exit;
 };
 
 static uint64_t
@@ -112,6 +121,8 @@ rpc_server_new(rpc_server **out, const rpc_server_opts *opts, pa_err *err)
 		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
 	s->opts = *opts;
 	pthread_mutex_init(&s->mtx, NULL);
+	pthread_mutex_init(&s->pool_mtx, NULL);
+	pthread_cond_init(&s->pool_cv, NULL);
 	if ((nrv = nng_rep0_open(&s->sock)) != 0) {
 		free(s);
 		return pa_err_set(
@@ -123,9 +134,10 @@ rpc_server_new(rpc_server **out, const rpc_server_opts *opts, pa_err *err)
 	return PA_OK;
 }
 
-int
-rpc_server_bind(rpc_server *s, const ProtobufCServiceDescriptor *service,
-    const char *method, rpc_handler_fn fn, void *arg, pa_err *err)
+static int
+server_bind(rpc_server *s, const ProtobufCServiceDescriptor *service,
+    const char *method, rpc_handler_fn fn, void *arg, bool blocking,
+    pa_err *err)
 {
 	const ProtobufCMethodDescriptor *md;
 	server_method                   *m;
@@ -144,11 +156,27 @@ rpc_server_bind(rpc_server *s, const ProtobufCServiceDescriptor *service,
 		if (strcmp(s->methods[i].full_name, m->full_name) == 0)
 			return pa_err_set(err, PA_ALREADY_EXISTS,
 			    "%s is bound twice", m->full_name);
-	m->input = md->input;
-	m->fn    = fn;
-	m->arg   = arg;
+	m->input    = md->input;
+	m->fn       = fn;
+	m->arg      = arg;
+	m->blocking = blocking;
 	s->nmethods++;
 	return PA_OK;
+}
+
+int
+rpc_server_bind(rpc_server *s, const ProtobufCServiceDescriptor *service,
+    const char *method, rpc_handler_fn fn, void *arg, pa_err *err)
+{
+	return server_bind(s, service, method, fn, arg, false, err);
+}
+
+int
+rpc_server_bind_blocking(rpc_server  *s,
+    const ProtobufCServiceDescriptor *service, const char *method,
+    rpc_handler_fn fn, void *arg, pa_err *err)
+{
+	return server_bind(s, service, method, fn, arg, true, err);
 }
 
 static int
@@ -377,6 +405,80 @@ worker_decode(server_worker *w, nng_msg *msg)
 	return true;
 }
 
+// ---- the pool for blocking handlers ----
+
+static void
+server_pool_push(rpc_server *s, rpc_call *c)
+{
+	pthread_mutex_lock(&s->pool_mtx);
+	c->queue_next = NULL;
+	if (s->queue_tail != NULL)
+		s->queue_tail->queue_next = c;
+	else
+		s->queue_head = c;
+	s->queue_tail = c;
+	pthread_cond_signal(&s->pool_cv);
+	pthread_mutex_unlock(&s->pool_mtx);
+}
+
+// Run queued calls; leave only when told to and the queue is empty, so
+// that every call taken from nng is answered.
+static void *
+server_pool_run(void *arg)
+{
+	rpc_server *s = arg;
+	rpc_call   *c;
+
+	for (;;) {
+		pthread_mutex_lock(&s->pool_mtx);
+		while (s->queue_head == NULL && !s->pool_exit)
+			pthread_cond_wait(&s->pool_cv, &s->pool_mtx);
+		if ((c = s->queue_head) != NULL) {
+			s->queue_head = c->queue_next;
+			if (s->queue_head == NULL)
+				s->queue_tail = NULL;
+		}
+		pthread_mutex_unlock(&s->pool_mtx);
+		if (c == NULL)
+			return NULL;
+		c->method->fn(c, c->req, c->method->arg);
+	}
+}
+
+static int
+server_pool_start(rpc_server *s, pa_err *err)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < s->nmethods; i++)
+		any |= s->methods[i].blocking;
+	if (!any || s->opts.blocking_threads == 0)
+		return PA_OK;
+	if ((s->pool = calloc(s->opts.blocking_threads, sizeof(*s->pool))) ==
+	    NULL)
+		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
+	for (; s->npool < s->opts.blocking_threads; s->npool++)
+		if (pthread_create(
+		        &s->pool[s->npool], NULL, server_pool_run, s))
+			return pa_err_set(
+			    err, PA_INTERNAL, "cannot start a handler thread");
+	return PA_OK;
+}
+
+static void
+server_pool_stop(rpc_server *s)
+{
+	pthread_mutex_lock(&s->pool_mtx);
+	s->pool_exit = true;
+	pthread_cond_broadcast(&s->pool_cv);
+	pthread_mutex_unlock(&s->pool_mtx);
+	for (unsigned i = 0; i < s->npool; i++)
+		pthread_join(s->pool[i], NULL);
+	free(s->pool);
+	s->pool  = NULL;
+	s->npool = 0;
+}
+
 // The handler returned without answering: arm the deadline timer. An
 // answer racing with the arming cancels the timer on either side.
 static void
@@ -430,7 +532,10 @@ worker_dispatch(server_worker *w, nng_msg *msg)
 		pthread_mutex_lock(&w->mtx);
 		w->holders++; // the handler, until it answers
 		pthread_mutex_unlock(&w->mtx);
-		c->method->fn(c, c->req, c->method->arg);
+		if (c->method->blocking)
+			server_pool_push(w->srv, c);
+		else
+			c->method->fn(c, c->req, c->method->arg);
 		if (c->deadline_ns != 0)
 			worker_arm_timer(w);
 	}
@@ -508,6 +613,8 @@ rpc_server_start(rpc_server *s, pa_err *err)
 	for (unsigned i = 0; i < s->opts.workers; i++)
 		if ((rc = worker_init(&s->workers[i], s, err)) != PA_OK)
 			return rc;
+	if ((rc = server_pool_start(s, err)) != PA_OK)
+		return rc;
 	s->started = true;
 	for (unsigned i = 0; i < s->opts.workers; i++)
 		worker_next(&s->workers[i]);
@@ -563,7 +670,8 @@ rpc_server_free(rpc_server *s)
 	pthread_mutex_lock(&s->mtx);
 	s->stopping = true;
 	pthread_mutex_unlock(&s->mtx);
-	nng_close(s->sock); // fails every pending operation
+	nng_close(s->sock);  // fails every pending operation
+	server_pool_stop(s); // runs what is queued; its answers go nowhere
 	for (unsigned i = 0; s->workers != NULL && i < s->opts.workers; i++) {
 		server_worker *w = &s->workers[i];
 
@@ -578,6 +686,8 @@ rpc_server_free(rpc_server *s)
 	if (s->tls != NULL)
 		nng_tls_config_free(s->tls);
 	free(s->workers);
+	pthread_cond_destroy(&s->pool_cv);
+	pthread_mutex_destroy(&s->pool_mtx);
 	pthread_mutex_destroy(&s->mtx);
 	free(s);
 }

@@ -35,8 +35,9 @@ typedef void (*rpc_observe_fn)(
     void *arg, const char *method, int code, uint64_t elapsed_ns);
 
 typedef struct rpc_server_opts {
-	size_t         max_msg;  // larger requests are RESOURCE_EXHAUSTED
-	unsigned       workers;  // requests served at once (nng contexts)
+	size_t         max_msg; // larger requests are RESOURCE_EXHAUSTED
+	unsigned       workers; // requests served at once (nng contexts)
+	unsigned       blocking_threads; // the pool for blocking handlers
 	int            ipc_mode; // ipc:// socket file mode; 0 keeps the default
 	rpc_tls_files  tls;      // for tls+tcp:// listeners
 	rpc_observe_fn observe;
@@ -44,11 +45,12 @@ typedef struct rpc_server_opts {
 } rpc_server_opts;
 
 #define RPC_DEFAULT_MAX_MSG (1024 * 1024)
-#define RPC_SERVER_OPTS_INIT                                                  \
-	{                                                                     \
-		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64, .ipc_mode = 0, \
-		.tls = { NULL, NULL, NULL }, .observe = NULL,                 \
-		.observe_arg = NULL                                           \
+#define RPC_SERVER_OPTS_INIT                                   \
+	{                                                      \
+		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64, \
+		.blocking_threads = 4, .ipc_mode = 0,          \
+		.tls = { NULL, NULL, NULL }, .observe = NULL,  \
+		.observe_arg = NULL                            \
 	}
 
 /**
@@ -73,6 +75,18 @@ int rpc_server_new(rpc_server **out, const rpc_server_opts *opts, pa_err *err);
  */
 int rpc_server_bind(rpc_server *s, const ProtobufCServiceDescriptor *service,
     const char *method, rpc_handler_fn fn, void *arg, pa_err *err);
+
+/**
+ * Route like rpc_server_bind(), for a handler that may block on disk or
+ * devices (fsync, libblkid): it runs on one of the server's own threads
+ * (blocking_threads of them), never on nng's, so that other calls go on.
+ * The call's deadline still holds: a handler that overruns it finds the
+ * call already answered DEADLINE_EXCEEDED.
+ * @return as rpc_server_bind().
+ */
+int rpc_server_bind_blocking(rpc_server *s,
+    const ProtobufCServiceDescriptor *service, const char *method,
+    rpc_handler_fn fn, void *arg, pa_err *err);
 
 /**
  * Listen on @p url (ipc://, tcp://, tls+tcp://). TLS takes the options'

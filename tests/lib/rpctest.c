@@ -73,6 +73,20 @@ echo_handler(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	pthread_detach(th);
 }
 
+// Blocks its thread on purpose: it runs on the server's pool.
+static void
+block_handler(rpc_call *call, const ProtobufCMessage *msg, void *arg)
+{
+	const Cdi__Prealloc__V1__ApplyConfigRequest *req =
+	    (const Cdi__Prealloc__V1__ApplyConfigRequest *) msg;
+	Cdi__Prealloc__V1__ApplyConfigResponse resp =
+	    CDI__PREALLOC__V1__APPLY_CONFIG_RESPONSE__INIT;
+
+	resp.generation = (uint64_t) atoi(req->yaml);
+	usleep((useconds_t) resp.generation * 1000u);
+	rpc_call_reply(call, &resp.base);
+}
+
 void
 rpctest_start(rpctest_server *t, const char *url, const rpc_server_opts *opts)
 {
@@ -83,6 +97,9 @@ rpctest_start(rpctest_server *t, const char *url, const rpc_server_opts *opts)
 	    rpc_server_bind(t->srv,
 	        &cdi__prealloc__v1__preallocation_policy__descriptor,
 	        "ResolvePreallocation", echo_handler, t, &err) != PA_OK ||
+	    rpc_server_bind_blocking(t->srv,
+	        &cdi__prealloc__v1__preallocation_policy__descriptor,
+	        "ApplyConfig", block_handler, t, &err) != PA_OK ||
 	    rpc_server_listen(t->srv, url, &err) != PA_OK ||
 	    rpc_server_url(t->url, sizeof(t->url), t->srv, 0, &err) != PA_OK ||
 	    rpc_server_start(t->srv, &err) != PA_OK)
@@ -114,6 +131,28 @@ rpctest_echo(rpc_client *c, const char *data_volume, const char *storage_class,
 	    deadline_ms, err);
 	if (rc == PA_OK && echo != NULL)
 		snprintf(echo, echo_size, "%s", resp->decided_by_name);
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rc;
+}
+
+int
+rpctest_block(
+    rpc_client *c, unsigned sleep_ms, uint32_t deadline_ms, pa_err *err)
+{
+	Cdi__Prealloc__V1__ApplyConfigRequest req =
+	    CDI__PREALLOC__V1__APPLY_CONFIG_REQUEST__INIT;
+	Cdi__Prealloc__V1__ApplyConfigResponse *resp = NULL;
+	char                                    ms[16];
+	int                                     rc;
+
+	snprintf(ms, sizeof(ms), "%u", sleep_ms);
+	req.yaml = ms;
+	rc = rpc_client_call((ProtobufCMessage **) &resp, c, RPCTEST_BLOCKING,
+	    &req.base, &cdi__prealloc__v1__apply_config_response__descriptor,
+	    deadline_ms, err);
+	if (rc == PA_OK && resp->generation != sleep_ms)
+		rc = pa_err_set(err, PA_INTERNAL, "wrong answer");
 	if (resp != NULL)
 		protobuf_c_message_free_unpacked(&resp->base, NULL);
 	return rc;

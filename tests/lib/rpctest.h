@@ -15,6 +15,12 @@
 //   "fail:C"    fail with status C
 #define RPCTEST_ECHO "/cdi.prealloc.v1.PreallocationPolicy/ResolvePreallocation"
 
+// The blocking method: ApplyConfig of PreallocationPolicy, bound with
+// rpc_server_bind_blocking(). Its handler sleeps for the number of ms in
+// the request's yaml field ("250") on the server's pool, then answers
+// with that number as the generation.
+#define RPCTEST_BLOCKING "/cdi.prealloc.v1.PreallocationPolicy/ApplyConfig"
+
 typedef struct rpctest_server {
 	rpc_server *srv;
 	char        url[256]; // the first listener's real URL
@@ -39,6 +45,13 @@ void rpctest_stop(rpctest_server *t);
 int rpctest_echo(rpc_client *c, const char *data_volume,
     const char *storage_class, uint32_t deadline_ms, char *echo,
     size_t echo_size, pa_err *err);
+
+/**
+ * Call the blocking method, which sleeps @p sleep_ms on the server.
+ * @return the call's status.
+ */
+int rpctest_block(
+    rpc_client *c, unsigned sleep_ms, uint32_t deadline_ms, pa_err *err);
 
 /** A fresh ipc:// URL in @p dir. */
 void rpctest_ipc_url(char *buf, size_t size, const char *dir, const char *name);

@@ -321,7 +321,8 @@ test_rpc_server__bind_refuses_unknown_and_twice(void **state)
 		    rpc_server_listen(other, "tcp://127.0.0.1:0", NULL), PA_OK);
 		assert_int_equal(
 		    rpc_server_url(url, sizeof(url), other, 0, NULL), PA_OK);
-		assert_int_equal(rpc_server_listen(s, url, &err), PA_UNAVAILABLE);
+		assert_int_equal(
+		    rpc_server_listen(s, url, &err), PA_UNAVAILABLE);
 		rpc_server_free(other);
 	}
 	rpc_server_free(s);
@@ -338,6 +339,61 @@ test_rpc_server__ipc_socket_mode_is_set(void **state)
 	snprintf(path, sizeof(path), "%s/srv.sock", f->dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+typedef struct blocked_call {
+	fixture *f;
+	unsigned ms;
+	int      rc;
+} blocked_call;
+
+static void *
+call_blocking(void *arg)
+{
+	blocked_call *b = arg;
+
+	b->rc = rpctest_block(b->f->cli, b->ms, 5000, NULL);
+	return NULL;
+}
+
+static void
+test_rpc_server__blocking_handlers_leave_others_served(void **state)
+{
+	fixture     *f = *state;
+	blocked_call b[8];
+	pthread_t    th[8];
+	uint64_t     t0;
+
+	// More sleeping handlers than nng has callback threads: inline, they
+	// would hold every one of them.
+	for (int i = 0; i < 8; i++) {
+		b[i] = (blocked_call) { f, 600, -1 };
+		pthread_create(&th[i], NULL, call_blocking, &b[i]);
+	}
+	usleep(100 * 1000); // the handlers now sleep, or wait, on the pool
+	t0 = testlib_now_ns();
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(
+		    rpctest_echo(f->cli, "quick", "", 2000, NULL, 0, NULL),
+		    PA_OK);
+	// Twenty quick calls are not held behind the 600 ms handlers.
+	assert_true(testlib_now_ns() - t0 < 400 * 1000000ULL);
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(b[i].rc, PA_OK);
+	}
+}
+
+static void
+test_rpc_server__blocking_handler_past_deadline(void **state)
+{
+	fixture *f   = *state;
+	pa_err   err = PA_ERR_INIT;
+
+	assert_int_equal(
+	    rpctest_block(f->cli, 500, 150, &err), PA_DEADLINE_EXCEEDED);
+	usleep(450 * 1000); // the late answer is dropped, the server goes on
+	assert_int_equal(rpctest_block(f->cli, 10, 2000, NULL), PA_OK);
 }
 
 #define T(name)                          \
@@ -358,6 +414,8 @@ main(void)
 		T(test_rpc_server__late_answer_within_deadline_is_ok),
 		T(test_rpc_server__handler_status_reaches_client),
 		T(test_rpc_server__stop_drains_calls_in_flight),
+		T(test_rpc_server__blocking_handlers_leave_others_served),
+		T(test_rpc_server__blocking_handler_past_deadline),
 		T(test_rpc_server__bind_refuses_unknown_and_twice),
 		T(test_rpc_server__ipc_socket_mode_is_set),
 	};
