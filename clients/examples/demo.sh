@@ -134,12 +134,19 @@ provision_fs dv-class-slow slow-hdd ""
 say "then the global setting"
 provision_fs dv-global standard ""
 
-if [ -n "$blkloop" ]; then
-	say "a Block volume, with a 1 MiB raw image written first"
-	head -c 1M /dev/urandom >"$work/image.raw"
-	ctl provision -f "$(datavolume dv-block standard 64Mi Block "")" \
+provision_block() {
+	echo "--- $1 (Block, storageClassName $2${3:+, preallocation: $3}), 1 MiB image first"
+	ctl provision -f "$(datavolume "$1" "$2" 64Mi Block "$3")" \
 		--volume "$blkloop" --image "$work/image.raw"
 	cmp -n 1048576 "$work/image.raw" "$blkloop" && echo "image bytes intact on $blkloop"
+}
+
+if [ -n "$blkloop" ]; then
+	say "the same three steps on a Block volume: the device is zeroed after the image"
+	head -c 1M /dev/urandom >"$work/image.raw"
+	provision_block dv-block-own slow-hdd true
+	provision_block dv-block-class fast-ssd ""
+	provision_block dv-block-global standard ""
 fi
 
 say "what the agent did"
