@@ -39,6 +39,8 @@ typedef struct rpc_server_opts {
 	unsigned       workers; // requests served at once (nng contexts)
 	unsigned       blocking_threads; // the pool for blocking handlers
 	int            ipc_mode; // ipc:// socket file mode; 0 keeps the default
+	long           ipc_gid;  // ipc:// socket group; -1 keeps the daemon's
+	unsigned       max_conns; // connections open at once; 0: no cap
 	rpc_tls_files  tls;      // for tls+tcp:// listeners
 	rpc_observe_fn observe;
 	void          *observe_arg;
@@ -49,6 +51,7 @@ typedef struct rpc_server_opts {
 	{                                                      \
 		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64, \
 		.blocking_threads = 4, .ipc_mode = 0,          \
+		.ipc_gid = -1, .max_conns = 0,                 \
 		.tls = { NULL, NULL, NULL }, .observe = NULL,  \
 		.observe_arg = NULL                            \
 	}
@@ -103,6 +106,15 @@ int rpc_server_listen(rpc_server *s, const char *url, pa_err *err);
  */
 int rpc_server_url(
     char *buf, size_t size, rpc_server *s, unsigned index, pa_err *err);
+
+/** Connection figures of a server, for /metrics. */
+typedef struct rpc_server_stats {
+	uint64_t conns;         // connections open now
+	uint64_t conns_refused; // closed at once by the max_conns cap
+} rpc_server_stats;
+
+/** Fill @p out with @p s's connection figures now. */
+void rpc_server_get_stats(rpc_server_stats *out, rpc_server *s);
 
 /**
  * Start serving: each worker context begins receiving.
