@@ -80,7 +80,6 @@ pa_status_from_errno(int errnum)
 		return PA_RESOURCE_EXHAUSTED;
 	case EACCES:
 	case EPERM:
-	case EROFS:
 		return PA_PERMISSION_DENIED;
 	case ENOENT:
 	case ENXIO:
@@ -98,6 +97,7 @@ pa_status_from_errno(int errnum)
 	case EBUSY:
 	case EOPNOTSUPP:
 	case EFBIG:
+	case EROFS: // the filesystem's state, not the caller's rights
 		return PA_FAILED_PRECONDITION;
 	case ETIMEDOUT:
 		return PA_DEADLINE_EXCEEDED;

@@ -75,6 +75,7 @@ test_status__errno_maps_at_the_call(void **state)
 	assert_int_equal(pa_status_from_errno(ENOSPC), PA_RESOURCE_EXHAUSTED);
 	assert_int_equal(pa_status_from_errno(EACCES), PA_PERMISSION_DENIED);
 	assert_int_equal(pa_status_from_errno(EBUSY), PA_FAILED_PRECONDITION);
+	assert_int_equal(pa_status_from_errno(EROFS), PA_FAILED_PRECONDITION);
 	assert_int_equal(pa_status_from_errno(EIO), PA_INTERNAL);
 	assert_int_equal(pa_err_errno(&err, ENOSPC, "write at %d", 4096),
 	    PA_RESOURCE_EXHAUSTED);

@@ -80,9 +80,10 @@ PA_EXPORT int pa_err_vset(pa_err *err, int code, const char *fmt, va_list ap);
 
 /**
  * Map an errno value to a status code, at the system call that failed.
- * ENOSPC/EDQUOT/ENOMEM: RESOURCE_EXHAUSTED; EACCES/EPERM/EROFS:
+ * ENOSPC/EDQUOT/ENOMEM: RESOURCE_EXHAUSTED; EACCES/EPERM:
  * PERMISSION_DENIED; ENOENT: NOT_FOUND; EEXIST: ALREADY_EXISTS;
- * EINVAL: INVALID_ARGUMENT; EBUSY: FAILED_PRECONDITION;
+ * EINVAL: INVALID_ARGUMENT; EBUSY and EROFS (a read-only filesystem is
+ * a state of the system, not a lack of rights): FAILED_PRECONDITION;
  * ETIMEDOUT: DEADLINE_EXCEEDED; ECANCELED: CANCELLED; others INTERNAL.
  * @return the code.
  */
