@@ -2,18 +2,16 @@
 // agent_rpc.c: PreallocateVolume, GetJob, CancelJob, ListJobs and
 // ProbeTarget handlers over the job table.
 //
-// Handlers run on nng's callback threads and never block on a job: a
-// request is checked, confined and queued at once, and the answer that
-// waits for the job is sent later by the job table's waiter, from a
-// worker or the timer thread.
+// No handler blocks on a job: a request is checked, confined and queued
+// at once (on the server's pool for the two that open targets), and the
+// answer that waits for the job is sent later by the job table's waiter,
+// from a worker or the timer thread.
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "agent_rpc.h"
@@ -206,22 +204,6 @@ agent_rpc_job_event(void *arg, const struct jobs_info *job)
 	agent_count_end(arg, job);
 }
 
-int
-agent_rpc_vet(void *arg, const char *path, pa_err *err)
-{
-	agent_rpc            *a = arg;
-	struct confine_target t;
-	int                   rc;
-
-	if ((rc = confine_resolve(&t, a->conf, path, err)) != PA_OK)
-		return rc;
-	if (strcmp(t.path, path) != 0)
-		return pa_err_set(err, PA_PERMISSION_DENIED,
-		    "%s now resolves to %s; it changed after it was checked",
-		    path, t.path);
-	return PA_OK;
-}
-
 void
 agent_rpc_collect(agent_rpc *a)
 {
@@ -336,42 +318,6 @@ agent_answer_later(rpc_call *call, jobs *j, const char *id, uint32_t wait_ms,
 
 // ---- PreallocateVolume ----
 
-// A device's range, checked before a job is queued, so that a bad offset
-// or size is the caller's INVALID_ARGUMENT and not a failed job.
-static int
-agent_check_device(const prealloc_req *req, const char *dev, pa_err *err)
-{
-	uint64_t devsize = 0, end;
-	int      sector = 0, fd, rc = PA_OK;
-
-	if ((fd = open(dev, O_RDONLY | O_CLOEXEC)) < 0)
-		return pa_err_errno(err, errno, "open %s", dev);
-	if (ioctl(fd, BLKGETSIZE64, &devsize) != 0 ||
-	    ioctl(fd, BLKSSZGET, &sector) != 0 || sector <= 0) {
-		rc = pa_err_errno(err, errno, "%s: size ioctl", dev);
-		goto done;
-	}
-	end = req->size != 0 ? req->size : devsize;
-	if (end > devsize)
-		rc = pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "size %" PRIu64 " is past the end of %s (%" PRIu64
-		    " bytes)",
-		    end, dev, devsize);
-	else if (req->offset % (uint64_t) sector != 0 ||
-	    end % (uint64_t) sector != 0)
-		rc = pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "offset %" PRIu64 " and size %" PRIu64
-		    " must be aligned to the %d-byte sector of %s",
-		    req->offset, end, sector, dev);
-	else if (req->offset > end)
-		rc = pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "offset %" PRIu64 " is past the end %" PRIu64, req->offset,
-		    end);
-done:
-	close(fd);
-	return rc;
-}
-
 static int
 agent_check_file(const prealloc_req *req, pa_err *err)
 {
@@ -389,12 +335,33 @@ agent_check_file(const prealloc_req *req, pa_err *err)
 	return PA_OK;
 }
 
+// The target's checks before a job is queued, so that a bad target or
+// range is the caller's error and not a failed job. They are made on what
+// confinement opened (read-only: the worker claims it for writing).
+static int
+agent_check_target(struct confine_target *t, const agent_rpc *a,
+    const prealloc_req *req, pa_err *err)
+{
+	uint64_t end = 0;
+	int      rc;
+
+	if ((rc = confine_open(t, a->conf, req->path, CONFINE_READ, err)))
+		return rc;
+	if (t->kind == CONFINE_DEVICE)
+		rc = fill_device_range(
+		    &end, t->fd, t->path, req->size, req->offset, err);
+	else
+		rc = agent_check_file(req, err);
+	confine_target_close(t);
+	return rc;
+}
+
 // Turn the wire's request into a job request for a confined target.
 static int
 agent_job_request(struct jobs_request *out, const agent_rpc *a,
     const prealloc_req *req, pa_err *err)
 {
-	struct confine_target t;
+	struct confine_target t = CONFINE_TARGET_INIT;
 	int                   rc;
 
 	memset(out, 0, sizeof(*out));
@@ -404,11 +371,7 @@ agent_job_request(struct jobs_request *out, const agent_rpc *a,
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "request_id is longer than %zu bytes",
 		    sizeof(out->request_id) - 1);
-	if ((rc = confine_resolve(&t, a->conf, req->path, err)) != PA_OK)
-		return rc;
-	rc = t.kind == CONFINE_DEVICE ? agent_check_device(req, t.path, err)
-	                              : agent_check_file(req, err);
-	if (rc != PA_OK)
+	if ((rc = agent_check_target(&t, a, req, err)) != PA_OK)
 		return rc;
 	snprintf(
 	    out->request_id, sizeof(out->request_id), "%s", req->request_id);
@@ -633,7 +596,6 @@ agent_rpc_bind(agent_rpc *a, rpc_server *srv, jobs *j, pa_err *err)
 		const char    *name;
 		rpc_handler_fn fn;
 	} methods[] = {
-		{ "PreallocateVolume", agent_preallocate },
 		{ "GetJob", agent_get_job },
 		{ "CancelJob", agent_cancel_job },
 		{ "ListJobs", agent_list_jobs },
@@ -645,8 +607,12 @@ agent_rpc_bind(agent_rpc *a, rpc_server *srv, jobs *j, pa_err *err)
 		if ((rc = rpc_server_bind(srv, svc, methods[i].name,
 		         methods[i].fn, a, err)) != PA_OK)
 			return rc;
-	// A probe opens the device and reads it with libblkid: it may wait
-	// on a slow disk, so it runs on the server's pool.
+	// Confinement opens the target and reads /dev and /sys, and a probe
+	// reads the device with libblkid: both may wait on a slow disk, so
+	// they run on the server's pool, never on nng's callback threads.
+	if ((rc = rpc_server_bind_blocking(srv, svc, "PreallocateVolume",
+	         agent_preallocate, a, err)) != PA_OK)
+		return rc;
 	return rpc_server_bind_blocking(
 	    srv, svc, "ProbeTarget", agent_probe, a, err);
 }

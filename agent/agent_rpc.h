@@ -37,13 +37,6 @@ int agent_rpc_init(agent_rpc *a, confine *conf, metrics *m, pa_err *err);
  */
 void agent_rpc_job_event(void *arg, const struct jobs_info *job);
 
-/**
- * A jobs_opts.vet hook (@p arg is the agent_rpc): the target must still
- * resolve, through confinement, to the same canonical path.
- * @return PA_OK or PA_PERMISSION_DENIED (or confine_resolve()'s code).
- */
-int agent_rpc_vet(void *arg, const char *path, pa_err *err);
-
 /** Set the gauges read on demand (jobs by state, queue depth). */
 void agent_rpc_collect(agent_rpc *a);
 

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // confine.c: accept a target only beneath an allowed root or as an allowed
 // block device, and name it by a path with no symlink left in it.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
+#include <glob.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "confine.h"
@@ -148,50 +150,176 @@ confine_add_device_glob(confine *c, const char *glob, pa_err *err)
 	return PA_OK;
 }
 
+// The kernel's own node for block device @p rdev: "/dev/" and the
+// DEVNAME its uevent gives. @return false when /sys does not know it.
 static bool
-confine_glob_match(const confine *c, const char *path)
+confine_kernel_node(char *buf, size_t size, dev_t rdev)
 {
-	for (size_t i = 0; i < c->nglobs; i++)
-		if (fnmatch(c->globs[i], path, FNM_PATHNAME) == 0)
-			return true;
-	return false;
+	char   path[96], *line = NULL;
+	size_t cap   = 0;
+	bool   found = false;
+	FILE  *f;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", major(rdev),
+	    minor(rdev));
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		size_t n = strcspn(line, "\n");
+
+		line[n] = '\0';
+		if (strncmp(line, "DEVNAME=", 8) == 0 && line[8] != '\0')
+			found = snprintf(buf, size, "/dev/%s", line + 8) <
+			    (int) size;
+	}
+	free(line);
+	fclose(f);
+	return found;
 }
 
-// A block device: allowed when the given path or its real node matches a
-// glob. The engine is handed the real node, so a by-id link that udev
-// moves later cannot redirect the job.
+// Whether @p match, a name a glob expanded to, names block device @p rdev:
+// it is the kernel's node for it, or a link in /dev (udev's, as in
+// /dev/disk/by-id) to that node. A node made by hand with the same
+// numbers is not the kernel's node, and a link outside /dev may be
+// anyone's: neither names anything.
+static bool
+confine_names_device(const char *match, dev_t rdev)
+{
+	struct stat st, lst;
+	char        node[PATH_MAX];
+	char       *real;
+	bool        ok;
+
+	if (lstat(match, &lst) != 0 || stat(match, &st) != 0 ||
+	    !S_ISBLK(st.st_mode) || st.st_rdev != rdev ||
+	    (S_ISLNK(lst.st_mode) && strncmp(match, "/dev/", 5) != 0) ||
+	    !confine_kernel_node(node, sizeof(node), rdev))
+		return false;
+	if ((real = realpath(match, NULL)) == NULL)
+		return false;
+	ok = strcmp(real, node) == 0;
+	free(real);
+	return ok;
+}
+
+bool
+confine_device_allowed(const confine *c, dev_t rdev)
+{
+	bool found = false;
+
+	for (size_t i = 0; !found && i < c->nglobs; i++) {
+		glob_t g;
+
+		if (glob(c->globs[i], GLOB_NOSORT, NULL, &g) != 0)
+			continue; // GLOB_NOMATCH, or nothing readable
+		for (size_t k = 0; !found && k < g.gl_pathc; k++)
+			found = confine_names_device(g.gl_pathv[k], rdev);
+		globfree(&g);
+	}
+	return found;
+}
+
+size_t
+confine_device_count(const confine *c)
+{
+	DIR           *d = opendir("/sys/dev/block");
+	struct dirent *e;
+	size_t         n = 0;
+
+	if (d == NULL || c->nglobs == 0) {
+		if (d != NULL)
+			closedir(d);
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL) {
+		unsigned int maj, min;
+
+		if (sscanf(e->d_name, "%u:%u", &maj, &min) == 2 &&
+		    confine_device_allowed(c, makedev(maj, min)))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+void
+confine_target_close(struct confine_target *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->dirfd >= 0)
+		close(t->dirfd);
+	t->fd    = -1;
+	t->dirfd = -1;
+}
+
+// The path the kernel has for an open fd: canonical, no symlinks.
+static int
+confine_fd_path(char *buf, size_t size, int fd, pa_err *err)
+{
+	char    link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, buf, size - 1)) < 0)
+		return pa_err_errno(err, errno, "readlink %s", link);
+	if ((size_t) n >= size - 1)
+		return pa_err_set(err, PA_INVALID_ARGUMENT, "path too long");
+	buf[n] = '\0';
+	return PA_OK;
+}
+
+// Open again what the O_PATH descriptor @p opath names, for real: the same
+// inode, whatever has happened to its path since. @return an fd or -1.
+static int
+confine_reopen(int opath, int flags)
+{
+	char link[64];
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", opath);
+	return open(link, flags | O_CLOEXEC);
+}
+
+static bool
+confine_same_inode(int fd, const struct stat *want)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_dev == want->st_dev &&
+	    st.st_ino == want->st_ino && st.st_rdev == want->st_rdev;
+}
+
+// A block device, decided by the device @p opath opened, not by the path
+// that reached it.
 static int
 confine_device(struct confine_target *t, const confine *c, const char *path,
-    const struct stat *st, pa_err *err)
+    int opath, const struct stat *st, enum confine_access access, pa_err *err)
 {
-	struct stat real_st;
-	char       *real = realpath(path, NULL);
-	int         rc   = PA_OK;
+	int flags =
+	    access == CONFINE_WRITE ? O_RDWR | O_EXCL : O_RDONLY | O_NONBLOCK;
+	int rc;
 
-	if (real == NULL) {
-		rc = pa_err_errno(err, errno, "resolve %s", path);
-		goto done;
-	}
-	if (stat(real, &real_st) != 0 || !S_ISBLK(real_st.st_mode) ||
-	    real_st.st_rdev != st->st_rdev) {
-		rc = pa_err_set(err, PA_PERMISSION_DENIED,
-		    "%s changed while it was checked", path);
-		goto done;
-	}
-	if (!confine_glob_match(c, path) && !confine_glob_match(c, real)) {
-		rc = pa_err_set(err, PA_PERMISSION_DENIED,
-		    "block device %s (%s) matches no --device-allow", path,
-		    real);
-		goto done;
-	}
+	if (!confine_device_allowed(c, st->st_rdev))
+		return pa_err_set(err, PA_PERMISSION_DENIED,
+		    "block device %s (%u:%u) is none of the devices that "
+		    "--device-allow names",
+		    path, major(st->st_rdev), minor(st->st_rdev));
+	if ((rc = confine_fd_path(t->path, sizeof(t->path), opath, err)))
+		return rc;
 	t->kind   = CONFINE_DEVICE;
 	t->exists = true;
-	if (snprintf(t->path, sizeof(t->path), "%s", real) >=
-	    (int) sizeof(t->path))
-		rc = pa_err_set(err, PA_INVALID_ARGUMENT, "path too long");
-done:
-	free(real);
-	return rc;
+	// O_EXCL claims the device as mount and the kernel do: EBUSY means
+	// someone else holds it.
+	if ((t->fd = confine_reopen(opath, flags)) < 0 && errno == EBUSY)
+		return pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "%s is busy: mounted or held open by another user",
+		    t->path);
+	if (t->fd < 0)
+		return pa_err_errno(err, errno, "open %s", t->path);
+	if (!confine_same_inode(t->fd, st))
+		return pa_err_set(err, PA_PERMISSION_DENIED,
+		    "%s changed while it was checked", path);
+	return PA_OK;
 }
 
 // The part of @p path beneath @p root ("" for the root itself), or NULL.
@@ -317,30 +445,16 @@ confine_open_error(int errnum, const char *path, const char *root, pa_err *err)
 	}
 }
 
-// The path the kernel has for an open fd: canonical, no symlinks.
+// What an existing target beneath a root is: only a regular file with
+// no other hard link will do. It is reopened from @p opath for @p access.
 static int
-confine_fd_path(char *buf, size_t size, int fd, pa_err *err)
-{
-	char    link[64];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	if ((n = readlink(link, buf, size - 1)) < 0)
-		return pa_err_errno(err, errno, "readlink %s", link);
-	if ((size_t) n >= size - 1)
-		return pa_err_set(err, PA_INVALID_ARGUMENT, "path too long");
-	buf[n] = '\0';
-	return PA_OK;
-}
-
-// What an existing target beneath a root is: only a regular file will do.
-static int
-confine_existing(
-    struct confine_target *t, int fd, const char *path, pa_err *err)
+confine_existing(struct confine_target *t, int opath, const char *path,
+    enum confine_access access, pa_err *err)
 {
 	struct stat st;
+	int         rc;
 
-	if (fstat(fd, &st) != 0)
+	if (fstat(opath, &st) != 0)
 		return pa_err_errno(err, errno, "stat %s", path);
 	if (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode))
 		return pa_err_set(err, PA_PERMISSION_DENIED,
@@ -350,31 +464,53 @@ confine_existing(
 	if (!S_ISREG(st.st_mode))
 		return pa_err_set(
 		    err, PA_INVALID_ARGUMENT, "%s is not a regular file", path);
+	// Another link may sit outside every root: growing the file would
+	// change a file that is not the agent's to touch.
+	if (st.st_nlink > 1)
+		return pa_err_set(err, PA_PERMISSION_DENIED,
+		    "%s has %ju hard links; a file also reachable by another "
+		    "name is not grown",
+		    path, (uintmax_t) st.st_nlink);
+	if ((rc = confine_fd_path(t->path, sizeof(t->path), opath, err)))
+		return rc;
 	t->exists = true;
-	return confine_fd_path(t->path, sizeof(t->path), fd, err);
+	t->fd =
+	    confine_reopen(opath, access == CONFINE_WRITE ? O_RDWR : O_RDONLY);
+	if (t->fd < 0)
+		return pa_err_errno(err, errno, "open %s", t->path);
+	if (!confine_same_inode(t->fd, &st))
+		return pa_err_set(err, PA_PERMISSION_DENIED,
+		    "%s changed while it was checked", path);
+	return PA_OK;
 }
 
-// A new file: its directory, resolved beneath the root, plus its name.
-// A name that is a symlink leading nowhere is refused.
+// A new file: its directory, resolved beneath the root and reopened for
+// real, plus its name. A name that is a symlink leading nowhere is
+// refused.
 static int
-confine_new_file(struct confine_target *t, int dirfd, const char *base,
+confine_new_file(struct confine_target *t, int dirpath, const char *base,
     const char *path, pa_err *err)
 {
 	struct stat st;
 	size_t      n;
 	int         rc;
 
-	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (fstatat(dirpath, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return pa_err_set(err, PA_PERMISSION_DENIED,
 		    "%s is a symlink that leads nowhere beneath its root",
 		    path);
-	if ((rc = confine_fd_path(t->path, sizeof(t->path), dirfd, err)))
+	if ((rc = confine_fd_path(t->path, sizeof(t->path), dirpath, err)))
 		return rc;
 	n = strlen(t->path);
 	if (snprintf(t->path + n, sizeof(t->path) - n, "%s%s", n > 1 ? "/" : "",
-	        base) >= (int) (sizeof(t->path) - n))
+	        base) >= (int) (sizeof(t->path) - n) ||
+	    snprintf(t->name, sizeof(t->name), "%s", base) >=
+	        (int) sizeof(t->name))
 		return pa_err_set(err, PA_INVALID_ARGUMENT, "path too long");
 	t->exists = false;
+	if ((t->dirfd = confine_reopen(dirpath, O_RDONLY | O_DIRECTORY)) < 0)
+		return pa_err_errno(
+		    err, errno, "open the directory of %s", t->path);
 	return PA_OK;
 }
 
@@ -402,12 +538,13 @@ confine_split(char *dir, size_t size, const char **base_out, const char *rel,
 // @p rel is beneath root @p r: resolve it there.
 static int
 confine_file(struct confine_target *t, const struct confine_root *r,
-    const char *rel, const char *path, pa_err *err)
+    const char *rel, const char *path, enum confine_access access, pa_err *err)
 {
 	const char *base  = NULL;
 	char       *dir   = malloc(PATH_MAX);
 	int         dirfd = -1, fd = -1, rc;
 
+	t->kind = CONFINE_FILE;
 	if (dir == NULL)
 		return pa_err_errno(err, ENOMEM, "resolve %s", path);
 	if ((rc = confine_split(dir, PATH_MAX, &base, rel, path, err)))
@@ -423,8 +560,7 @@ confine_file(struct confine_target *t, const struct confine_root *r,
 	else if (fd < 0)
 		rc = confine_open_error(errno, path, r->given, err);
 	else
-		rc = confine_existing(t, fd, path, err);
-	t->kind = CONFINE_FILE;
+		rc = confine_existing(t, fd, path, access, err);
 done:
 	if (fd >= 0)
 		close(fd);
@@ -444,8 +580,8 @@ confine_beneath_canon(const struct confine_root *r, const char *canon)
 }
 
 static int
-confine_beneath_roots(
-    struct confine_target *t, const confine *c, const char *path, pa_err *err)
+confine_beneath_roots(struct confine_target *t, const confine *c,
+    const char *path, enum confine_access access, pa_err *err)
 {
 	for (size_t i = 0; i < c->nroots; i++) {
 		const struct confine_root *r   = &c->roots[i];
@@ -459,7 +595,7 @@ confine_beneath_roots(
 		if (rel[0] == '\0')
 			return pa_err_set(err, PA_INVALID_ARGUMENT,
 			    "%s is the root itself, not a file in it", path);
-		if ((rc = confine_file(t, r, rel, path, err)) != PA_OK)
+		if ((rc = confine_file(t, r, rel, path, access, err)) != PA_OK)
 			return rc;
 		if (!confine_beneath_canon(r, t->path))
 			return pa_err_set(err, PA_PERMISSION_DENIED,
@@ -471,29 +607,94 @@ confine_beneath_roots(
 	    "%s is outside every --root and is no allowed block device", path);
 }
 
+static int
+confine_check_path(const char *path, pa_err *err)
+{
+	size_t n;
+
+	if (path == NULL || path[0] == '\0')
+		return pa_err_set(err, PA_INVALID_ARGUMENT, "path is empty");
+	if ((n = strnlen(path, PATH_MAX)) >= PATH_MAX)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "path is longer than PATH_MAX (%d bytes)", PATH_MAX - 1);
+	if (path[0] != '/')
+		return pa_err_set(
+		    err, PA_INVALID_ARGUMENT, "path %s is not absolute", path);
+	return PA_OK;
+}
+
+// Whatever the path reaches, opened for its identity only: O_PATH has no
+// side effect on a device, a fifo or a tape. -1 when nothing is there.
+static int
+confine_peek(struct stat *st, const char *path)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC);
+
+	if (fd >= 0 && fstat(fd, st) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+int
+confine_open(struct confine_target *out, const confine *c, const char *path,
+    enum confine_access access, pa_err *err)
+{
+	struct confine_target t = CONFINE_TARGET_INIT;
+	struct stat           st;
+	int                   peek = -1, rc;
+
+	if ((rc = confine_check_path(path, err)) != PA_OK)
+		return rc;
+	// The peek follows links outside any root, but only to learn whether
+	// this is a device; a file is resolved beneath its root from scratch.
+	if ((peek = confine_peek(&st, path)) >= 0 && S_ISBLK(st.st_mode))
+		rc = confine_device(&t, c, path, peek, &st, access, err);
+	else
+		rc = confine_beneath_roots(&t, c, path, access, err);
+	if (peek >= 0)
+		close(peek);
+	if (rc != PA_OK) {
+		confine_target_close(&t);
+		return rc;
+	}
+	*out = t;
+	return PA_OK;
+}
+
 int
 confine_resolve(
     struct confine_target *out, const confine *c, const char *path, pa_err *err)
 {
 	struct confine_target t;
-	struct stat           st;
 	int                   rc;
 
-	if (path == NULL || path[0] == '\0')
-		return pa_err_set(err, PA_INVALID_ARGUMENT, "path is empty");
-	if (path[0] != '/')
-		return pa_err_set(
-		    err, PA_INVALID_ARGUMENT, "path %s is not absolute", path);
-	memset(&t, 0, sizeof(t));
-	// stat() follows links outside any root, but only to learn whether
-	// this is a device; nothing is opened for writing by that path.
-	if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
-		rc = confine_device(&t, c, path, &st, err);
-	else
-		rc = confine_beneath_roots(&t, c, path, err);
-	if (rc == PA_OK)
-		*out = t;
-	return rc;
+	if ((rc = confine_open(&t, c, path, CONFINE_READ, err)) != PA_OK)
+		return rc;
+	confine_target_close(&t);
+	*out = t;
+	return PA_OK;
+}
+
+int
+confine_recheck(
+    struct confine_target *out, const confine *c, const char *path, pa_err *err)
+{
+	struct confine_target t;
+	int                   rc;
+
+	if ((rc = confine_open(&t, c, path, CONFINE_WRITE, err)) != PA_OK)
+		return rc;
+	if (strcmp(t.path, path) != 0) {
+		rc = pa_err_set(err, PA_PERMISSION_DENIED,
+		    "%s now resolves to %s; it changed after it was checked",
+		    path, t.path);
+		confine_target_close(&t);
+		return rc;
+	}
+	*out = t;
+	return PA_OK;
 }
 
 int

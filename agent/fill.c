@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <linux/openat2.h>
+#include <limits.h>
+#include <pthread.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,9 +30,11 @@ struct fill_ctx {
 	const struct fill_request *req;
 	struct fill_result         res;
 	int                        fd;
-	int                        dirfd;   // new files: their directory
+	int                        dirfd;  // new files: their directory
+	bool                       own_fd; // opened here, so closed here
+	bool                       own_dirfd;
 	char                      *dirpath; // malloc'd, for dirfd
-	char                      *base;    // points into basepath
+	const char                *base;    // the name in dirfd
 	char                      *basepath;
 	bool                       created;
 	uint64_t                   orig_size;
@@ -268,24 +274,162 @@ fill_check_space(const struct fill_ctx *c, uint64_t allocated, pa_err *err)
 	return PA_OK;
 }
 
+// ---- files this agent created and could not remove yet ----
+
+// One file a failed fill created, kept by its directory's path and its
+// identity, so that a later try removes exactly that file and nothing that
+// has taken its name since. A path, not a descriptor: a descriptor would
+// keep the read-only filesystem busy, and the operator must be able to
+// unmount it, check it and mount it again.
+struct fill_leftover {
+	char                  dir[PATH_MAX];
+	char                  name[NAME_MAX + 1];
+	dev_t                 dev;
+	ino_t                 ino;
+	struct fill_leftover *next;
+};
+
+static struct fill_leftover *fill_leftovers;
+static pthread_mutex_t       fill_leftovers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+// @return 0 when the file is remembered, -1 when it cannot be.
+static int
+fill_remove_later(const struct fill_ctx *c)
+{
+	struct fill_leftover *l     = calloc(1, sizeof(*l));
+	const char           *slash = strrchr(c->req->path, '/');
+	struct stat           st;
+
+	if (l == NULL || slash == NULL || fstat(c->fd, &st) != 0 ||
+	    snprintf(l->dir, sizeof(l->dir), "%.*s",
+	        (int) (slash - c->req->path),
+	        c->req->path) >= (int) sizeof(l->dir) ||
+	    snprintf(l->name, sizeof(l->name), "%s", c->base) >=
+	        (int) sizeof(l->name)) {
+		free(l);
+		return -1;
+	}
+	if (l->dir[0] == '\0')
+		snprintf(l->dir, sizeof(l->dir), "/");
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	pthread_mutex_lock(&fill_leftovers_lock);
+	l->next        = fill_leftovers;
+	fill_leftovers = l;
+	pthread_mutex_unlock(&fill_leftovers_lock);
+	return 0;
+}
+
+// The leftover's directory, by a path in which no symlink is followed: the
+// path was canonical when the fill ran, and a symlink swapped in since
+// cannot lead the removal elsewhere. @return an O_PATH fd, or -1.
+static int
+fill_leftover_dir(const struct fill_leftover *l)
+{
+	struct open_how how = {
+		.flags   = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int) syscall(SYS_openat2, AT_FDCWD, l->dir, &how, sizeof(how));
+}
+
+// @return 1 when @p l was removed now, 0 when it is done with otherwise
+// (gone, or its name is another file's now), -1 to try again later.
+static int
+fill_leftover_settle(const struct fill_leftover *l)
+{
+	struct stat st;
+	int         dirfd = fill_leftover_dir(l), r = -1;
+
+	if (dirfd < 0)
+		return -1; // unmounted, or a symlink in the way: later
+	if (fstatat(dirfd, l->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		r = errno == ENOENT ? 0 : -1;
+	else if (st.st_dev != l->dev || st.st_ino != l->ino)
+		r = 0; // another file has the name now: not ours
+	else if (unlinkat(dirfd, l->name, 0) == 0)
+		r = 1;
+	else
+		r = errno == ENOENT ? 0 : -1;
+	close(dirfd);
+	return r;
+}
+
+size_t
+fill_retry_removals(void)
+{
+	struct fill_leftover **pp;
+	size_t                 removed = 0;
+	int                    r;
+
+	pthread_mutex_lock(&fill_leftovers_lock);
+	for (pp = &fill_leftovers; *pp != NULL;) {
+		struct fill_leftover *l = *pp;
+
+		if ((r = fill_leftover_settle(l)) < 0) {
+			pp = &l->next;
+			continue;
+		}
+		removed += (size_t) r;
+		*pp = l->next;
+		free(l);
+	}
+	pthread_mutex_unlock(&fill_leftovers_lock);
+	return removed;
+}
+
+size_t
+fill_pending_removals(void)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&fill_leftovers_lock);
+	for (const struct fill_leftover *l = fill_leftovers; l != NULL;
+	     l                             = l->next)
+                n++;
+	pthread_mutex_unlock(&fill_leftovers_lock);
+	return n;
+}
+
 // Put the file back as it was: removed when this fill created it, else
 // its original size. Holes filled inside that size keep their blocks but
-// still read as zeros.
+// still read as zeros. A file this fill created that cannot be removed now
+// (the filesystem turned read-only) is removed later, by
+// fill_retry_removals().
 static void
 fill_restore(struct fill_ctx *c, pa_err *err)
 {
-	int r = 0;
+	const char *later = "";
+	int         r     = 0, e;
 
 	if (c->created)
 		r = unlinkat(c->dirfd, c->base, 0);
 	else if (c->fd >= 0)
 		r = ftruncate(c->fd, (off_t) c->orig_size);
-	if (r != 0 && err != NULL) {
+	if (r == 0)
+		return;
+	e = errno;
+	if (c->created && fill_remove_later(c) == 0)
+		later = "; it is removed once the filesystem is writable again";
+	if (err != NULL) {
 		size_t n = strlen(err->msg);
 
 		snprintf(err->msg + n, sizeof(err->msg) - n,
-		    "; restoring %s failed: %s", c->req->path, strerror(errno));
+		    "; restoring %s failed: %s%s", c->req->path, strerror(e),
+		    later);
 	}
+}
+
+static int
+fill_stat_file(struct fill_ctx *c, struct stat *st, pa_err *err)
+{
+	if (fstat(c->fd, st) != 0)
+		return pa_err_errno(err, errno, "stat %s", c->req->path);
+	if (!S_ISREG(st->st_mode))
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "%s is not a regular file", c->req->path);
+	return probe_fs_name(c->res.target, sizeof(c->res.target), c->fd, err);
 }
 
 static int
@@ -308,13 +452,20 @@ fill_split_path(struct fill_ctx *c, pa_err *err)
 }
 
 // Open the file, or learn enough about its directory to check the request
-// before creating it. Nothing is created here.
+// before creating it. Nothing is created here. A target given opened is
+// taken as it is.
 static int
 fill_open_file(struct fill_ctx *c, struct stat *st, pa_err *err)
 {
 	int rc;
 
 	memset(st, 0, sizeof(*st));
+	if (c->fd >= 0)
+		return fill_stat_file(c, st, err);
+	if (c->dirfd >= 0)
+		return probe_fs_name(
+		    c->res.target, sizeof(c->res.target), c->dirfd, err);
+	c->own_dirfd = true;
 	if ((rc = fill_split_path(c, err)) != PA_OK)
 		return rc;
 	c->fd = openat(c->dirfd, c->base, O_RDWR | O_CLOEXEC);
@@ -323,12 +474,8 @@ fill_open_file(struct fill_ctx *c, struct stat *st, pa_err *err)
 		    c->res.target, sizeof(c->res.target), c->dirfd, err);
 	if (c->fd < 0)
 		return pa_err_errno(err, errno, "open %s", c->req->path);
-	if (fstat(c->fd, st) != 0)
-		return pa_err_errno(err, errno, "stat %s", c->req->path);
-	if (!S_ISREG(st->st_mode))
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "%s is not a regular file", c->req->path);
-	return probe_fs_name(c->res.target, sizeof(c->res.target), c->fd, err);
+	c->own_fd = true;
+	return fill_stat_file(c, st, err);
 }
 
 static int
@@ -338,6 +485,7 @@ fill_create_file(struct fill_ctx *c, pa_err *err)
 	    c->dirfd, c->base, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (c->fd < 0)
 		return pa_err_errno(err, errno, "create %s", c->req->path);
+	c->own_fd  = true;
 	c->created = true;
 	return PA_OK;
 }
@@ -395,32 +543,30 @@ fill_file(struct fill_ctx *c, pa_err *err)
 	return rc;
 }
 
-// The device's range [offset, end) after every check that needs no write.
-static int
-fill_device_range(uint64_t *end_out, struct fill_ctx *c, pa_err *err)
+int
+fill_device_range(uint64_t *end_out, int fd, const char *path, uint64_t size,
+    uint64_t offset, pa_err *err)
 {
-	const struct fill_request *req     = c->req;
-	uint64_t                   devsize = 0, end;
-	int                        lbsz    = 0;
+	uint64_t devsize = 0, end;
+	int      lbsz    = 0;
 
-	if (ioctl(c->fd, BLKGETSIZE64, &devsize) != 0 ||
-	    ioctl(c->fd, BLKSSZGET, &lbsz) != 0 || lbsz <= 0)
-		return pa_err_errno(err, errno, "%s: size ioctl", req->path);
-	end = req->size != 0 ? req->size : devsize;
+	if (ioctl(fd, BLKGETSIZE64, &devsize) != 0 ||
+	    ioctl(fd, BLKSSZGET, &lbsz) != 0 || lbsz <= 0)
+		return pa_err_errno(err, errno, "%s: size ioctl", path);
+	end = size != 0 ? size : devsize;
 	if (end > devsize)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "size %" PRIu64 " is past the end of %s (%" PRIu64
 		    " bytes)",
-		    end, req->path, devsize);
-	if (req->offset > end)
+		    end, path, devsize);
+	if (offset > end)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "offset %" PRIu64 " is past the end %" PRIu64, req->offset,
-		    end);
-	if (req->offset % (uint64_t) lbsz != 0 || end % (uint64_t) lbsz != 0)
+		    "offset %" PRIu64 " is past the end %" PRIu64, offset, end);
+	if (offset % (uint64_t) lbsz != 0 || end % (uint64_t) lbsz != 0)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "offset %" PRIu64 " and end %" PRIu64
-		    " must be multiples of the %d-byte sector",
-		    req->offset, end, lbsz);
+		    " must be multiples of the %d-byte sector of %s",
+		    offset, end, lbsz, path);
 	*end_out = end;
 	return PA_OK;
 }
@@ -473,6 +619,25 @@ fill_device_zero(struct fill_ctx *c, uint64_t end, pa_err *err)
 	return fill_write_zeros(c, c->req->offset, c->total, true, err);
 }
 
+// A device given opened was claimed by its opener; one opened here is
+// claimed here. O_EXCL fails with EBUSY while it is mounted or claimed.
+static int
+fill_open_device(struct fill_ctx *c, pa_err *err)
+{
+	const char *path = c->req->path;
+
+	if (c->fd >= 0)
+		return PA_OK;
+	if ((c->fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC)) < 0 &&
+	    errno == EBUSY)
+		return pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "%s is busy: mounted or held open by another user", path);
+	if (c->fd < 0)
+		return pa_err_errno(err, errno, "open %s", path);
+	c->own_fd = true;
+	return PA_OK;
+}
+
 static int
 fill_device(struct fill_ctx *c, const struct stat *st, pa_err *err)
 {
@@ -486,15 +651,10 @@ fill_device(struct fill_ctx *c, const struct stat *st, pa_err *err)
 		return pa_err_set(err, PA_FAILED_PRECONDITION,
 		    "fallocate does not apply to %s (%s); use full or auto",
 		    req->path, c->res.target);
-	// O_EXCL fails with EBUSY while the device is mounted or claimed.
-	if ((c->fd = open(req->path, O_RDWR | O_EXCL | O_CLOEXEC)) < 0 &&
-	    errno == EBUSY)
-		return pa_err_set(err, PA_FAILED_PRECONDITION,
-		    "%s is busy: mounted or held open by another user",
-		    req->path);
-	if (c->fd < 0)
-		return pa_err_errno(err, errno, "open %s", req->path);
-	if ((rc = fill_device_range(&end, c, err)) != PA_OK)
+	if ((rc = fill_open_device(c, err)) != PA_OK)
+		return rc;
+	if ((rc = fill_device_range(
+	         &end, c->fd, req->path, req->size, req->offset, err)) != PA_OK)
 		return rc;
 	if (!req->force &&
 	    (rc = probe_check_range(c->fd, req->offset, end, err)) != PA_OK)
@@ -506,11 +666,27 @@ fill_device(struct fill_ctx *c, const struct stat *st, pa_err *err)
 	return PA_OK;
 }
 
+// What the target is: the opened one's, or the path's.
+static int
+fill_target_stat(const struct fill_ctx *c, struct stat *st)
+{
+	if (c->fd >= 0)
+		return fstat(c->fd, st);
+	if (c->dirfd >= 0)
+		return -1; // a file to create
+	return stat(c->req->path, st);
+}
+
 static int
 fill_check_request(const struct fill_request *req, pa_err *err)
 {
 	if (req == NULL || req->path == NULL || req->path[0] == '\0')
 		return pa_err_set(err, PA_INVALID_ARGUMENT, "no path");
+	if (req->fd < 0 && req->dirfd >= 0 &&
+	    (req->name == NULL || req->name[0] == '\0' ||
+	        strchr(req->name, '/') != NULL))
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "a file to create needs a plain name in its directory");
 	if (req->method != FILL_AUTO && req->method != FILL_FALLOC &&
 	    req->method != FILL_FULL)
 		return pa_err_set(
@@ -528,11 +704,12 @@ fill_run(struct fill_result *out, const struct fill_request *req, pa_err *err)
 
 	memset(&c, 0, sizeof(c));
 	c.req   = req;
-	c.fd    = -1;
-	c.dirfd = -1;
+	c.fd    = req != NULL ? req->fd : -1;
+	c.dirfd = req != NULL ? req->dirfd : -1;
+	c.base  = req != NULL ? req->name : NULL;
 	if ((rc = fill_check_request(req, err)) != PA_OK)
 		goto done;
-	if (stat(req->path, &st) == 0 && S_ISBLK(st.st_mode))
+	if (fill_target_stat(&c, &st) == 0 && S_ISBLK(st.st_mode))
 		rc = fill_device(&c, &st, err);
 	else
 		rc = fill_file(&c, err);
@@ -541,9 +718,9 @@ fill_run(struct fill_result *out, const struct fill_request *req, pa_err *err)
 	c.res.duration_ns = fill_now_ns() - t0;
 	*out              = c.res;
 done:
-	if (c.fd >= 0)
+	if (c.own_fd && c.fd >= 0)
 		close(c.fd);
-	if (c.dirfd >= 0)
+	if (c.own_dirfd && c.dirfd >= 0)
 		close(c.dirfd);
 	free(c.zeros);
 	free(c.dirpath);

@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "prealloc/status.h"
@@ -29,10 +30,21 @@ enum fill_method {
  */
 typedef void (*fill_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
-/** What to preallocate. Start from FILL_REQUEST_INIT. */
+/**
+ * What to preallocate. Start from FILL_REQUEST_INIT.
+ *
+ * The target is given opened (what the agent does: every decision was
+ * made on these descriptors, see confine.h): @c fd, an existing regular
+ * file opened O_RDWR or a block device opened O_RDWR | O_EXCL; or, for a
+ * file to create, @c dirfd and @c name. With neither, the fill opens
+ * @c path itself (tools, tests and benchmarks).
+ */
 struct fill_request {
-	const char      *path; ///< regular file (created if missing) or device
-	uint64_t         size; ///< final file size; device: end, 0 = whole
+	const char      *path;  ///< the target's name in messages (and to open)
+	int              fd;    ///< the opened target, or -1
+	int              dirfd; ///< a file to create: its directory, or -1
+	const char      *name;  ///< a file to create: its name in @c dirfd
+	uint64_t         size;  ///< final file size; device: end, 0 = whole
 	uint64_t         offset; ///< work starts here; bytes before it are kept
 	enum fill_method method;
 	bool             force;    ///< devices: write over signatures in range
@@ -41,9 +53,11 @@ struct fill_request {
 	const atomic_bool *cancel;     ///< optional; true stops at next chunk
 };
 
-#define FILL_REQUEST_INIT                                      \
-	{                                                      \
-		NULL, 0, 0, FILL_AUTO, false, NULL, NULL, NULL \
+#define FILL_REQUEST_INIT                                                     \
+	{                                                                     \
+		.path = NULL, .fd = -1, .dirfd = -1, .name = NULL, .size = 0, \
+		.offset = 0, .method = FILL_AUTO, .force = false,             \
+		.progress = NULL, .progress_arg = NULL, .cancel = NULL        \
 	}
 
 /** What a successful fill did. Plain data: nothing to free. */
@@ -85,6 +99,31 @@ struct fill_result {
  */
 int fill_run(
     struct fill_result *out, const struct fill_request *req, pa_err *err);
+
+/**
+ * The range [offset, end) a fill of the open block device @p fd would
+ * zero, after every check that needs no write: the end is @p size, or
+ * the device's size when @p size is 0, and both ends are whole sectors
+ * inside the device. The agent asks before it queues a job, so that a bad
+ * range is the caller's error, and the fill asks again on its own fd.
+ * @param[out] end_out  set only on PA_OK.
+ * @param path          for messages.
+ * @return PA_OK, PA_INVALID_ARGUMENT, or the size ioctl's errno code.
+ */
+int fill_device_range(uint64_t *end_out, int fd, const char *path,
+    uint64_t size, uint64_t offset, pa_err *err);
+
+/**
+ * Try again to remove the files that failed fills created and could not
+ * remove (their filesystem had turned read-only). A file is removed only
+ * while its name still holds the very inode the fill created. Thread-safe;
+ * the agent calls it about once a second.
+ * @return how many were removed by this call.
+ */
+size_t fill_retry_removals(void);
+
+/** @return how many created files are still waiting for removal. */
+size_t fill_pending_removals(void);
 
 /** @return "auto", "falloc" or "full"; "unknown" for another value. */
 const char *fill_method_name(enum fill_method m);

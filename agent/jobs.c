@@ -542,12 +542,17 @@ static void
 jobs_run_fill(
     jobs *j, struct jobs_job *x, struct fill_result *res, int *rc, pa_err *err)
 {
-	struct jobs_run     run = { j, x };
-	struct fill_request req = FILL_REQUEST_INIT;
+	struct jobs_run       run = { j, x };
+	struct fill_request   req = FILL_REQUEST_INIT;
+	struct confine_target t   = CONFINE_TARGET_INIT;
 
-	if (j->o.vet != NULL &&
-	    (*rc = j->o.vet(j->o.arg, x->info.req.path, err)) != PA_OK)
+	// The fill works on what the check opened, never on the path again.
+	if (j->o.conf != NULL &&
+	    (*rc = confine_recheck(&t, j->o.conf, x->info.req.path, err)))
 		return;
+	req.fd           = t.fd;
+	req.dirfd        = t.dirfd;
+	req.name         = t.name;
 	req.path         = x->info.req.path;
 	req.size         = x->info.req.size;
 	req.offset       = x->info.req.offset;
@@ -557,6 +562,7 @@ jobs_run_fill(
 	req.progress_arg = &run;
 	req.cancel       = &x->cancel;
 	*rc              = fill_run(res, &req, err);
+	confine_target_close(&t);
 }
 
 static void
@@ -647,7 +653,8 @@ jobs_timed_wait(jobs *j, uint64_t until_mono_ms)
 static void *
 jobs_timer(void *arg)
 {
-	jobs *j = arg;
+	jobs    *j          = arg;
+	uint64_t next_retry = 0;
 
 	pthread_mutex_lock(&j->mu);
 	while (!j->stopping) {
@@ -656,6 +663,13 @@ jobs_timer(void *arg)
 
 		jobs_take_waiters(j, &fire, jobs_pick_expired, &now);
 		jobs_prune(j, now);
+		if (now >= next_retry) {
+			// Files failed fills created and could not remove.
+			pthread_mutex_unlock(&j->mu);
+			fill_retry_removals();
+			pthread_mutex_lock(&j->mu);
+			next_retry = now + JOBS_TICK_MS;
+		}
 		if (fire != NULL) {
 			pthread_mutex_unlock(&j->mu);
 			jobs_fire(fire);

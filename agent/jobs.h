@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "confine.h"
 #include "fill.h"
 #include "prealloc/status.h"
 
@@ -54,14 +55,9 @@ struct jobs_info {
  * A job started (state RUNNING) or ended (SUCCEEDED, FAILED, CANCELLED).
  * Called from a worker, or from the thread that cancelled a queued job,
  * with no lock held, before the job's waiters are told; it must be quick.
+ * For RUNNING it is called on the worker before the fill begins.
  */
 typedef void (*jobs_event_fn)(void *arg, const struct jobs_info *job);
-
-/**
- * Check the target again just before its fill starts; a code other than
- * PA_OK fails the job with it. Called from a worker, no lock held.
- */
-typedef int (*jobs_vet_fn)(void *arg, const char *path, pa_err *err);
 
 /** Settings; start from JOBS_OPTS_INIT. */
 struct jobs_opts {
@@ -70,13 +66,22 @@ struct jobs_opts {
 	unsigned      keep_finished; ///< finished jobs kept, newest first
 	uint32_t      keep_ms;       ///< and for at most this long
 	jobs_event_fn on_event;      ///< optional
-	jobs_vet_fn   vet;           ///< optional
-	void         *arg;           ///< passed to on_event and vet
+	void         *arg;           ///< passed to on_event
+	/**
+	 * Optional, borrowed for the table's life. With it, a job's target
+	 * is opened by confine_recheck() right before its fill, and the fill
+	 * works on what that opened: a target that no longer passes fails
+	 * the job with the check's code. Without it, fills open paths
+	 * themselves (tests).
+	 */
+	const confine *conf;
 };
 
-#define JOBS_OPTS_INIT                                      \
-	{                                                   \
-		2, 64, 256, 3600u * 1000u, NULL, NULL, NULL \
+#define JOBS_OPTS_INIT                                                   \
+	{                                                                \
+		.max_running = 2, .max_queue = 64, .keep_finished = 256, \
+		.keep_ms = 3600u * 1000u, .on_event = NULL, .arg = NULL, \
+		.conf = NULL                                             \
 	}
 
 /** How jobs_submit() found its job. */

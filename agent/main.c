@@ -44,24 +44,46 @@ typedef struct agentd {
 
 static void __attribute__((noreturn)) usage(void)
 {
-	printf("Usage: prealloc-agentd --root DIR... [--device-allow GLOB]... "
-	       "[options]\n\n"
-	       "Preallocates files beneath the roots and allowed block "
-	       "devices.\n"
-	       "Listens on " AGENTD_DEFAULT_LISTEN
-	       " and serves HTTP on " AGENTD_DEFAULT_HTTP
-	       " unless told otherwise.\n\n"
-	       "Options:\n"
-	       "  -r, --root DIR          files beneath DIR may be targets "
-	       "(repeatable)\n"
-	       "  -d, --device-allow GLOB block devices matching GLOB may be\n"
-	       "                          targets (repeatable)\n"
-	       "  -j, --max-jobs N        jobs running at once (default 2)\n"
-	       "  -q, --queue N           jobs waiting at most (default 64)\n"
-	       "      --grace SECONDS     on SIGTERM, how long running jobs "
-	       "may\n"
-	       "                          finish before they are cancelled "
-	       "(default 30)\n" DAEMON_USAGE);
+	printf(
+	    "Usage: prealloc-agentd --root DIR... [--device-allow GLOB]... "
+	    "[options]\n\n"
+	    "Preallocates files beneath the roots and allowed block "
+	    "devices.\n"
+	    "Listens on " AGENTD_DEFAULT_LISTEN
+	    " and serves HTTP on " AGENTD_DEFAULT_HTTP
+	    " unless told otherwise.\n\n"
+	    "Options:\n"
+	    "  -r, --root DIR          files beneath DIR may be targets "
+	    "(repeatable)\n"
+	    "  -d, --device-allow GLOB block devices that GLOB names in "
+	    "/dev may be\n"
+	    "                          targets (repeatable)\n"
+	    "  -j, --max-jobs N        jobs running at once (default 2)\n"
+	    "  -q, --queue N           jobs waiting at most (default 64)\n"
+	    "      --grace SECONDS     on SIGTERM, how long running jobs "
+	    "may\n"
+	    "                          finish before they are cancelled "
+	    "(default 30)\n" DAEMON_USAGE
+	    "\nSafety rules (decided on what is opened, never on the path):\n"
+	    "  - a file is resolved beneath its --root (openat2 "
+	    "RESOLVE_BENEATH): '..',\n"
+	    "    symlinks out and /proc magic links are refused; it must be "
+	    "a regular\n"
+	    "    file with one hard link; its bytes never change and it "
+	    "never shrinks\n"
+	    "  - a block device is allowed by its device number: a GLOB "
+	    "names a device\n"
+	    "    when what it matches is the kernel's node (/dev/NAME) or a "
+	    "symlink in\n"
+	    "    /dev to it; nodes made by hand, bind mounts and links "
+	    "outside /dev\n"
+	    "    name nothing; a busy (mounted, claimed) device is refused\n"
+	    "  - a path holding a NUL byte or longer than PATH_MAX is "
+	    "INVALID_ARGUMENT\n"
+	    "  - a failed or cancelled fill puts the file back; a file it "
+	    "created and\n"
+	    "    could not remove (read-only filesystem) is removed once "
+	    "writable\n");
 	exit(0);
 }
 
@@ -188,8 +210,8 @@ agentd_engine(agentd *d, agentd_opts *o, pa_err *err)
 	    (rc = agent_rpc_init(&d->handlers, d->conf, d->m, err)) != PA_OK)
 		return rc;
 	o->jobs.on_event     = agent_rpc_job_event;
-	o->jobs.vet          = agent_rpc_vet;
 	o->jobs.arg          = &d->handlers;
+	o->jobs.conf         = d->conf;
 	o->d.rpc.observe     = rpcmetrics_observe;
 	o->d.rpc.observe_arg = &d->rpcm;
 	return jobs_new(&d->jobs, &o->jobs, err);
@@ -219,9 +241,10 @@ agentd_serve(agentd *d, const agentd_opts *o, const sigset_t *set)
 	int      sig = 0;
 
 	pa_log(PA_LOG_INFO, "agentd.ready",
-	    "roots=%zu device_globs=%zu max_jobs=%u queue=%u",
+	    "roots=%zu device_globs=%zu devices=%zu max_jobs=%u queue=%u",
 	    confine_root_count(d->conf), confine_glob_count(d->conf),
-	    o->jobs.max_running, o->jobs.max_queue);
+	    confine_device_count(d->conf), o->jobs.max_running,
+	    o->jobs.max_queue);
 	while (sigwait(set, &sig) != 0 || sig == SIGHUP)
 		;
 	pa_log(PA_LOG_INFO, "agentd.stopping", "signal=%d grace_s=%u", sig,

@@ -2,12 +2,14 @@
 // agentd_test.c: the real prealloc-agentd over ipc, tcp and mutual TLS, on
 // loop filesystems (ext4, and ext3 where fallocate is missing) and a bare
 // loop device made by the test.
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "agentcall.h"
@@ -16,6 +18,7 @@
 #include "prealloc/v1/agent.pb-c.h"
 #include "promtext.h"
 #include "rpc_client.h"
+#include "rpc_envelope.h"
 #include "testlib.h"
 #include "tlscerts.h"
 
@@ -818,6 +821,250 @@ test_agentd__escapes_are_refused_and_nothing_outside_changes(void **state)
 	testlib_rm_rf(outside);
 }
 
+// ---- safety: devices by identity, hard links, whole paths, read-only ----
+
+// A second loop device with data on it, and names in a /dev directory of
+// the test's: imp, a node made by hand with the victim's numbers; bind, a
+// file the victim's node is bind-mounted on. And a link to the victim in
+// the test's own directory.
+struct victim {
+	struct loopfs *lf;
+	char           devdir[128];
+	char           link[800];
+	char           sha[65];
+	bool           bound;
+};
+
+static void
+victim_make(struct victim *v, const fixture *f)
+{
+	struct stat st;
+
+	v->lf = loopfs_new_or_skip(NULL, 16 * MiB);
+	assert_int_equal(testlib_write_random(v->lf->dev, 0, 16 * MiB, 21), 0);
+	assert_int_equal(testlib_sha256(v->sha, v->lf->dev), 0);
+	snprintf(v->devdir, sizeof(v->devdir), "/dev/prealloc-agentd-%ld",
+	    (long) getpid());
+	snprintf(v->link, sizeof(v->link), "%s/links/victim", f->dir);
+	assert_int_equal(stat(v->lf->dev, &st), 0);
+	assert_int_equal(testlib_run("mkdir -p '%s' '%s/links' && "
+	                             "mknod '%s/imp' b %u %u && "
+	                             "ln -s '%s' '%s' && touch '%s/bind' && "
+	                             "mount --bind '%s' '%s/bind'",
+	                     v->devdir, f->dir, v->devdir, major(st.st_rdev),
+	                     minor(st.st_rdev), v->lf->dev, v->link, v->devdir,
+	                     v->lf->dev, v->devdir),
+	    0);
+	v->bound = true;
+}
+
+// The victim's bytes are what they were, and it was never claimed.
+static void
+victim_check_free(struct victim *v)
+{
+	char now[65];
+
+	assert_int_equal(testlib_sha256(now, v->lf->dev), 0);
+	assert_string_equal(now, v->sha);
+	if (v->bound)
+		testlib_run("umount '%s/bind'", v->devdir);
+	testlib_run("rm -rf '%s'", v->devdir);
+	loopfs_free(v->lf);
+}
+
+static void
+test_agentd__devices_are_allowed_by_identity_not_by_name(void **state)
+{
+	fixture      *f = *state;
+	struct victim v = { 0 };
+	char          g1[200], g2[900];
+	const char   *extra[] = { "--device-allow", g1, "--device-allow", g2,
+		  NULL };
+	probe_resp   *pr      = NULL;
+	const char   *names[4];
+
+	victim_make(&v, f);
+	// Both globs match the names made for the victim; neither names it.
+	snprintf(g1, sizeof(g1), "%s/*", v.devdir);
+	snprintf(g2, sizeof(g2), "%s/links/*", f->dir);
+	start_and_connect(f, extra);
+	names[0] = in(v.devdir, "imp");
+	names[1] = in(v.devdir, "bind");
+	names[2] = v.link;
+	names[3] = v.lf->dev;
+	for (int i = 0; i < 4; i++) {
+		expect_refused(f,
+		    &(preq) { names[i], 0, 0, FULL, NULL, 30000, true },
+		    PA_PERMISSION_DENIED, "none of the devices");
+		assert_int_equal(
+		    probe(f->cli, names[i], &pr, NULL), PA_PERMISSION_DENIED);
+	}
+	assert_int_equal(
+	    testlib_daemon_count_log(&f->d, "event=job.started"), 0);
+	// The device the command line names is still allowed, by any path.
+	assert_int_equal(
+	    prealloc_ok(f->cli,
+	        &(preq) { bare->dev, 0, 0, FULL, NULL, 30000, true }, NULL),
+	    ST(SUCCEEDED));
+	victim_check_free(&v);
+}
+
+static void
+test_agentd__a_file_with_another_hard_link_is_not_grown(void **state)
+{
+	fixture    *f = *state;
+	char        outside[700], shared[800], before[65], after[65];
+	const char *linked = in(f->root, "linked.img");
+
+	snprintf(outside, sizeof(outside), "%s/outside-links", ext4->mnt);
+	snprintf(shared, sizeof(shared), "%s/shared.img", outside);
+	assert_int_equal(testlib_run("mkdir -p '%s'", outside), 0);
+	assert_int_equal(testlib_write_random(shared, 0, MiB, 8), 0);
+	assert_int_equal(link(shared, linked), 0);
+	assert_int_equal(testlib_sha256(before, shared), 0);
+	start_and_connect(f, NULL);
+	for (int m = AUTO; m <= FULL; m++)
+		expect_refused(f,
+		    &(preq) { linked, 4 * MiB, 0, m, NULL, 30000, false },
+		    PA_PERMISSION_DENIED, "hard links");
+	assert_int_equal(testlib_file_size(shared), (int64_t) MiB);
+	assert_int_equal(testlib_sha256(after, shared), 0);
+	assert_string_equal(before, after);
+	// Once the other name is gone the file is the root's to grow.
+	assert_int_equal(unlink(shared), 0);
+	assert_int_equal(
+	    prealloc_ok(f->cli,
+	        &(preq) { linked, 4 * MiB, 0, FULL, NULL, 30000, false }, NULL),
+	    ST(SUCCEEDED));
+	assert_int_equal(testlib_file_size(linked), (int64_t) (4 * MiB));
+	testlib_rm_rf(outside);
+}
+
+// PreallocateVolume with @p path sent as it is, but with every 0x01 byte
+// of the request turned into a NUL on the wire, which a C string cannot
+// say. @return the answer's code; its message in @p msg.
+static int
+prealloc_with_nul(fixture *f, const char *path, char *msg, size_t size)
+{
+	Cdi__Prealloc__V1__PreallocateVolumeRequest req =
+	    CDI__PREALLOC__V1__PREALLOCATE_VOLUME_REQUEST__INIT;
+	nng_msg         *m = NULL, *ans = NULL;
+	rpc_response_pb *resp = NULL;
+	unsigned char   *body;
+	int              code;
+
+	req.path = (char *) path;
+	req.size = MiB;
+	assert_int_equal(rpc_envelope_pack_request(&m, SVC "PreallocateVolume",
+	                     1, CALL_MS, &req.base, NULL),
+	    PA_OK);
+	body = nng_msg_body(m);
+	for (size_t i = 0; i < nng_msg_len(m); i++)
+		if (body[i] == 0x01)
+			body[i] = 0;
+	assert_int_equal(
+	    rpc_client_call_msg(&ans, f->cli, m, CALL_MS, NULL), PA_OK);
+	assert_int_equal(rpc_envelope_unpack_response(
+	                     &resp, nng_msg_body(ans), nng_msg_len(ans), NULL),
+	    PA_OK);
+	code = (int) resp->code;
+	snprintf(msg, size, "%s", resp->message);
+	rpc_envelope_free(resp);
+	nng_msg_free(ans);
+	return code;
+}
+
+static void
+test_agentd__paths_are_taken_whole_or_refused(void **state)
+{
+	fixture *f = *state;
+	char     p[1024], msg[PA_ERR_MSG_SIZE], *longp;
+	size_t   n = PATH_MAX + 10;
+
+	assert_int_equal(mkdir(in(f->root, "sub"), 0755), 0);
+	start_and_connect(f, NULL);
+	// root/sub/a\0/../../x: never a job on root/sub/a.
+	snprintf(p, sizeof(p), "%s/sub/a\x01/../../x", f->root);
+	assert_int_equal(
+	    prealloc_with_nul(f, p, msg, sizeof(msg)), PA_INVALID_ARGUMENT);
+	assert_non_null(strstr(msg, "NUL"));
+	assert_int_equal(testlib_file_size(in(f->root, "sub/a")), -1);
+	longp = malloc(n + 1);
+	snprintf(longp, n + 1, "%s/", f->root);
+	for (size_t i = strlen(longp); i < n; i++)
+		longp[i] = i % 100 == 0 ? '/' : 'b';
+	longp[n] = '\0';
+	expect_refused(f, &(preq) { longp, MiB, 0, AUTO, NULL, 0, false },
+	    PA_INVALID_ARGUMENT, "PATH_MAX");
+	free(longp);
+	assert_int_equal(
+	    testlib_daemon_count_log(&f->d, "event=job.started"), 0);
+}
+
+// The ext4 filesystem a fill writes to turns read-only under it (as
+// errors=remount-ro does on an I/O error): the job fails with
+// FAILED_PRECONDITION, not a permission error, and the file it created is
+// removed once the operator has the filesystem writable again.
+static void
+test_agentd__a_filesystem_turning_read_only_mid_fill(void **state)
+{
+	fixture       *f       = *state;
+	struct loopfs *lf      = loopfs_new_or_skip("ext4", 1536 * MiB);
+	const char    *extra[] = { "--root", lf->dir, NULL };
+	char          *target  = loopfs_path(lf, "disk.img");
+	char           trigger[128];
+	job_pb        *j = NULL, *e;
+
+	snprintf(trigger, sizeof(trigger), "/sys/fs/ext4/%s/trigger_fs_error",
+	    lf->dev + strlen("/dev/"));
+	if (access(trigger, W_OK) != 0) {
+		free(target);
+		loopfs_free(lf);
+		loopfs_skip("no %s on this kernel", trigger);
+		return;
+	}
+	// The root holds the mount, as the kubelet's pod directory holds a
+	// PVC's: the agent keeps nothing open on the volume between jobs.
+	assert_int_equal(testlib_run("umount '%s' && tune2fs -e remount-ro "
+	                             "%s >/dev/null && mount %s '%s'",
+	                     lf->mnt, lf->dev, lf->dev, lf->mnt),
+	    0);
+	start_and_connect(f, extra);
+	prealloc_ok(f->cli,
+	    &(preq) { target, 1200 * MiB, 0, FULL, NULL, 0, false }, &j);
+	await_progress(f->cli, j->id, 64 * MiB);
+	assert_int_equal(
+	    testlib_run("sync -f '%s' && echo 1 > %s", lf->mnt, trigger), 0);
+	e = await_end(f->cli, j->id);
+	assert_int_equal(e->state, ST(FAILED));
+	assert_int_equal(e->error_code, PA_FAILED_PRECONDITION);
+	assert_non_null(strstr(e->error_message, "Read-only"));
+	assert_non_null(strstr(e->error_message, "writable again"));
+	// The operator unmounts (nothing of the agent's keeps it busy),
+	// checks and mounts the filesystem again: the file goes.
+	assert_int_equal(testlib_run("umount '%s' && { e2fsck -fy %s "
+	                             ">/dev/null; [ $? -lt 4 ]; } && "
+	                             "mount %s '%s'",
+	                     lf->mnt, lf->dev, lf->dev, lf->mnt),
+	    0);
+	for (int i = 0; i < 100 && testlib_file_size(target) >= 0; i++)
+		usleep(100 * 1000);
+	assert_int_equal(testlib_file_size(target), -1);
+	assert_int_equal(
+	    prealloc_ok(f->cli,
+	        &(preq) { target, 16 * MiB, 0, FULL, NULL, 30000, false },
+	        NULL),
+	    ST(SUCCEEDED));
+	rpc_client_free(f->cli);
+	f->cli = NULL;
+	assert_int_equal(testlib_daemon_stop(&f->d), 0);
+	f->d.pid = 0;
+	free(target);
+	loopfs_free(lf);
+	agentcall_job_free(j);
+	agentcall_job_free(e);
+}
+
 // ---- TLS, metrics, start-up, readiness ----
 
 static void
@@ -1012,6 +1259,10 @@ main(void)
 		T(test_agentd__sigterm_lets_running_jobs_finish_within_grace),
 		T(test_agentd__kill_9_then_repeat_completes_without_changing_data),
 		T(test_agentd__escapes_are_refused_and_nothing_outside_changes),
+		T(test_agentd__devices_are_allowed_by_identity_not_by_name),
+		T(test_agentd__a_file_with_another_hard_link_is_not_grown),
+		T(test_agentd__paths_are_taken_whole_or_refused),
+		T(test_agentd__a_filesystem_turning_read_only_mid_fill),
 		T(test_agentd__mutual_tls),
 		T(test_agentd__metrics_parse_and_move),
 		T(test_agentd__refuses_to_start_without_roots),

@@ -11,8 +11,9 @@
 #include "jobs.h"
 #include "testlib.h"
 
-// Holds every job in its vet hook until opened, and counts how many are
-// inside at once: the pool's bound, seen from the jobs' side.
+// Holds every job in its start event (on the worker, before the fill)
+// until opened, and counts how many are inside at once: the pool's bound,
+// seen from the jobs' side.
 struct gate {
 	pthread_mutex_t mu;
 	pthread_cond_t  cv;
@@ -26,31 +27,23 @@ struct fx {
 	jobs       *j;
 };
 
-static int
-gate_vet(void *arg, const char *path, pa_err *err)
-{
-	struct gate *g = arg;
-
-	pthread_mutex_lock(&g->mu);
-	if (++g->inside > g->max_inside)
-		g->max_inside = g->inside;
-	while (!g->open)
-		pthread_cond_wait(&g->cv, &g->mu);
-	g->inside--;
-	pthread_mutex_unlock(&g->mu);
-	return PA_OK;
-}
-
 static void
 gate_event(void *arg, const struct jobs_info *job)
 {
 	struct gate *g = arg;
 
 	pthread_mutex_lock(&g->mu);
-	if (job->state == JOBS_RUNNING)
-		g->started++;
-	else
+	if (job->state != JOBS_RUNNING) {
 		g->ended++;
+		pthread_mutex_unlock(&g->mu);
+		return;
+	}
+	g->started++;
+	if (++g->inside > g->max_inside)
+		g->max_inside = g->inside;
+	while (!g->open)
+		pthread_cond_wait(&g->cv, &g->mu);
+	g->inside--;
 	pthread_mutex_unlock(&g->mu);
 }
 
@@ -98,7 +91,6 @@ start(struct fx *f, unsigned running, unsigned queue, bool gated)
 	o.max_running = running;
 	o.max_queue   = queue;
 	o.on_event    = gate_event;
-	o.vet         = gated ? gate_vet : NULL;
 	o.arg         = &f->g;
 	f->g.open     = !gated;
 	assert_int_equal(jobs_new(&f->j, &o, NULL), PA_OK);
