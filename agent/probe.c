@@ -508,6 +508,10 @@ probe_vfat_size(uint64_t *start, uint64_t *len, int fd, uint64_t magic)
 	return probe_mul(len, sectors, bytes);
 }
 
+// The filesystems nodes hold, sized from their own superblock. Not from
+// libblkid's FSSIZE (2.39 on; 2.38 has none): it leaves out xfs's
+// internal log and ext4's high word of the blocks count, so it can end
+// before the last block the filesystem uses.
 static const struct {
 	const char      *type;
 	probe_fs_size_fn size;

@@ -34,19 +34,20 @@ enum probe_falloc {
  * covers an extent of the device that writing must leave alone.
  */
 struct probe_signature {
-	char usage[24];     ///< "filesystem", "partition table", "partition",
-	                    ///< "raid", "crypto", "other"
-	char type[40];      ///< "ext4", "dos", "gpt"; a partition: its type,
-	                    ///< "0x83" or a GPT type GUID
-	char     uuid[64];  ///< "" when the signature has none
-	char     label[64]; ///< "" when none; a GPT partition: its name
-	uint64_t offset; ///< byte offset of the magic; a partition: its start
-	uint64_t magic_len; ///< length of the magic in bytes; 0 for a partition
-	uint64_t extent_start;   ///< first byte of the device it covers
-	uint64_t extent_len;     ///< bytes it covers from extent_start
-	bool     extent_unknown; ///< its size could not be read: the extent is
-	                         ///< the whole device
-	unsigned int partno;     ///< a partition's number; 0 for the others
+	/** "filesystem", "partition table", "partition", "raid", "other" */
+	char usage[24];
+	/** "ext4", "dos", "gpt"; a partition's type: "0x83", a GPT GUID */
+	char type[40];
+	char uuid[64];  ///< "" when the signature has none
+	char label[64]; ///< "" when none; a GPT partition: its name
+	/** Byte offset of the magic on the device; a partition: its start. */
+	uint64_t offset;
+	uint64_t magic_len;    ///< length of the magic; 0 for a partition
+	uint64_t extent_start; ///< first byte of the device it covers
+	uint64_t extent_len;   ///< bytes it covers from extent_start
+	/** Its size could not be read: the extent is the whole device. */
+	bool         extent_unknown;
+	unsigned int partno; ///< a partition's number; 0 for the others
 };
 
 /** What probe_path() learns. Plain data: nothing to free. */
