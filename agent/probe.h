@@ -28,14 +28,26 @@ enum probe_falloc {
 	PROBE_FALLOC_NO      = 2, ///< EOPNOTSUPP
 };
 
-/** One signature libblkid found on a device. */
+/**
+ * One structure libblkid found on a device: a superblock (filesystem,
+ * raid, crypto, ...), a partition table, or one partition of it. Each
+ * covers an extent of the device that writing must leave alone.
+ */
 struct probe_signature {
-	char     usage[24]; ///< "filesystem", "partition table", "raid", ...
-	char     type[32];  ///< "ext4", "dos", "gpt", ...
-	char     uuid[64];  ///< "" when the signature has none
-	char     label[64]; ///< "" when the signature has none
-	uint64_t offset;    ///< byte offset of the magic on the device
-	uint64_t magic_len; ///< length of the magic in bytes
+	/** "filesystem", "partition table", "partition", "raid", "other" */
+	char usage[24];
+	/** "ext4", "dos", "gpt"; a partition's type: "0x83", a GPT GUID */
+	char type[40];
+	char uuid[64];  ///< "" when the signature has none
+	char label[64]; ///< "" when none; a GPT partition: its name
+	/** Byte offset of the magic on the device; a partition: its start. */
+	uint64_t offset;
+	uint64_t magic_len;    ///< length of the magic; 0 for a partition
+	uint64_t extent_start; ///< first byte of the device it covers
+	uint64_t extent_len;   ///< bytes it covers from extent_start
+	/** Its size could not be read: the extent is the whole device. */
+	bool         extent_unknown;
+	unsigned int partno; ///< a partition's number; 0 for the others
 };
 
 /** What probe_path() learns. Plain data: nothing to free. */
@@ -96,9 +108,21 @@ enum probe_falloc probe_falloc_works(int dirfd);
 void probe_falloc_learnt(int fd, enum probe_falloc works);
 
 /**
- * Every signature libblkid finds on the open block device @p fd
- * (superblocks and partition tables).
- * @param[out] sigs     up to @p max signatures, in the order found; its
+ * Every structure libblkid finds on the open block device @p fd, with the
+ * extent each one covers: superblocks, partition tables, then the
+ * partitions of the table.
+ *
+ * Extents: ext2/3/4, xfs, btrfs, swap and vfat cover [start, start + size)
+ * with the size read from their superblock; any other superblock, or one
+ * whose size is unreadable or runs past the device, covers the whole
+ * device (extent_unknown). A dos table covers its sector and the gap up
+ * to its first partition, where boot loaders embed themselves; a gpt one
+ * is two entries, each header with its entry array (the primary with the
+ * protective MBR); another table type, or one whose partitions libblkid
+ * does not list, covers the whole device. Each partition (extended and
+ * logical ones too) covers its own extent.
+ *
+ * @param[out] sigs     up to @p max structures, in that order; its
  *                      contents are unspecified on failure.
  * @param[out] n_out    how many were found (may exceed @p max); written
  *                      only on PA_OK.
@@ -108,12 +132,16 @@ int probe_signatures(struct probe_signature *sigs, size_t *n_out, size_t max,
     int fd, pa_err *err);
 
 /**
- * Refuse to write [@p off, @p end) of the block device @p fd when a
- * signature's magic lies in that range. blkid_do_safeprobe() decides:
- * nothing found is fine; a found or ambivalent result is checked
- * signature by signature; a probe error refuses.
- * @return PA_OK; PA_FAILED_PRECONDITION naming the type and UUID;
- *         PA_INTERNAL when the device cannot be probed.
+ * Refuse to write [@p off, @p end) of the block device @p fd when that
+ * range overlaps the extent of any structure probe_signatures() finds.
+ * blkid_do_safeprobe() decides first: nothing found is fine; a found or
+ * an ambivalent result (several superblocks) is checked structure by
+ * structure, each with its own extent, so ambivalence can only protect
+ * more; a probe error refuses. More than PROBE_MAX_SIGNATURES structures
+ * are refused too: they cannot all be checked. An empty range is fine.
+ * @return PA_OK; PA_FAILED_PRECONDITION naming the structure, its type
+ *         and UUID, its extent and the range; PA_INTERNAL when the device
+ *         cannot be probed.
  */
 int probe_check_range(int fd, uint64_t off, uint64_t end, pa_err *err);
 

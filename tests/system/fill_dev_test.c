@@ -93,7 +93,7 @@ devx_prefix_sha(char hex[65], const char *dev, uint64_t len)
 	return rc;
 }
 
-// An MBR with one Linux partition from sector 2048, over whatever else
+// An MBR with one Linux partition [1 MiB, 2 MiB), over whatever else
 // sector 0 holds: the partition table an image brings with it.
 static void
 devx_write_mbr(const char *dev)
@@ -171,21 +171,30 @@ test_fill_dev__offset_past_the_partition_table_keeps_the_prefix(void **state)
 	assert_true(info.nsigs >= 1);
 	assert_string_equal(info.sigs[0].type, "dos");
 	assert_int_equal(info.sigs[0].offset, 510);
+	assert_string_equal(info.sigs[1].usage, "partition");
+	assert_int_equal(info.sigs[1].extent_start, MiB);
+	assert_int_equal(info.sigs[1].extent_len, MiB);
 	// the table lies in [0, end): refused
 	req = devx_request(d, 0);
 	assert_int_equal(fill_run(&res, &req, &err), PA_FAILED_PRECONDITION);
 	assert_non_null(strstr(err.msg, "dos"));
-	// past it: only [1 MiB, end) is zeroed
-	assert_int_equal(devx_prefix_sha(before, d->lf->dev, MiB), 0);
+	// its partition [1 MiB, 2 MiB) is guarded as well as the table
 	req = devx_request(d, MiB);
+	assert_int_equal(fill_run(&res, &req, &err), PA_FAILED_PRECONDITION);
+	assert_non_null(strstr(err.msg, "partition 1"));
+	assert_int_equal(d->fc.last_done, 0);
+	// past both: only [2 MiB, end) is zeroed
+	assert_int_equal(devx_prefix_sha(before, d->lf->dev, 2 * MiB), 0);
+	req = devx_request(d, 2 * MiB);
 	assert_int_equal(fill_run(&res, &req, &err), PA_OK);
 	assert_int_equal(res.method, FILL_FULL);
-	assert_int_equal(res.bytes_written, DEV_SIZE - MiB);
-	assert_int_equal(d->fc.last_done, DEV_SIZE - MiB);
+	assert_int_equal(res.bytes_written, DEV_SIZE - 2 * MiB);
+	assert_int_equal(d->fc.last_done, DEV_SIZE - 2 * MiB);
 	assert_non_null(strstr(res.target, "block device"));
-	assert_int_equal(devx_prefix_sha(after, d->lf->dev, MiB), 0);
+	assert_int_equal(devx_prefix_sha(after, d->lf->dev, 2 * MiB), 0);
 	assert_string_equal(before, after);
-	assert_int_equal(devx_zeros(d->lf->dev, MiB, DEV_SIZE - MiB), 0);
+	assert_int_equal(
+	    devx_zeros(d->lf->dev, 2 * MiB, DEV_SIZE - 2 * MiB), 0);
 }
 
 static void
