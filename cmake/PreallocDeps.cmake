@@ -34,4 +34,20 @@ if(NOT nng_FOUND)
 	message(FATAL_ERROR "nng not found: apt-get install libnng-dev")
 endif()
 
+# mbedTLS, which nng 1.5.2 is built on: rpc_tls.c checks a certificate
+# against its key and the clock before nng meets them. Debian 12's
+# libmbedtls-dev (2.28) ships no pkg-config file, hence find_library.
+find_path(MBEDTLS_INCLUDE_DIR mbedtls/x509_crt.h)
+find_library(MBEDTLS_X509_LIBRARY mbedx509)
+find_library(MBEDTLS_CRYPTO_LIBRARY mbedcrypto)
+if(NOT MBEDTLS_INCLUDE_DIR OR NOT MBEDTLS_X509_LIBRARY OR
+    NOT MBEDTLS_CRYPTO_LIBRARY)
+	message(FATAL_ERROR "mbedTLS not found: apt-get install libmbedtls-dev")
+endif()
+add_library(MbedTLS::x509 INTERFACE IMPORTED GLOBAL)
+set_target_properties(MbedTLS::x509 PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${MBEDTLS_INCLUDE_DIR}"
+    INTERFACE_LINK_LIBRARIES
+    "${MBEDTLS_X509_LIBRARY};${MBEDTLS_CRYPTO_LIBRARY}")
+
 find_package(Threads REQUIRED)

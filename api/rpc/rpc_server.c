@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <nng/nng.h>
@@ -22,7 +23,9 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "prealloc/log.h"
+#include "rpc_conns.h"
 #include "rpc_envelope.h"
+#include "rpc_ipc.h"
 #include "rpc_server.h"
 #include "rpc_tls.h"
 
@@ -79,6 +82,7 @@ struct rpc_server {
 	char            urls[SERVER_MAX_LISTENERS][256];
 	nng_tls_config *tls;
 	unsigned        nlisteners;
+	rpc_conns      *conns; // open connections, against max_conns
 	server_worker  *workers;
 	pthread_mutex_t mtx; // guards stopping and the idle count
 	unsigned        idle;
@@ -105,31 +109,166 @@ server_now_ns(void)
 static void worker_recv_done(void *arg);
 static void worker_timer_done(void *arg);
 
+// ---- connections and the max_conns cap ----
+
+// Collect nng's per-pipe counters for the pipes of @p s. nng 1.5.2 keeps
+// them when built with statistics (Debian's is); without them nothing is
+// collected and the cap refuses newcomers instead of evicting.
+static void
+server_usage_walk(
+    nng_stat *st, int sock_id, rpc_conns_usage **v, size_t *n, size_t *size)
+{
+	for (; st != NULL; st = nng_stat_next(st)) {
+		rpc_conns_usage u    = { 0 };
+		int             sock = -1;
+
+		if (nng_stat_type(st) != NNG_STAT_SCOPE)
+			continue;
+		if (strcmp(nng_stat_name(st), "pipe") != 0) {
+			server_usage_walk(
+			    nng_stat_child(st), sock_id, v, n, size);
+			continue;
+		}
+		for (nng_stat *c = nng_stat_child(st); c;
+		     c           = nng_stat_next(c)) {
+			const char *name = nng_stat_name(c);
+
+			if (strcmp(name, "id") == 0)
+				u.pipe = (uint32_t) nng_stat_value(c);
+			else if (strcmp(name, "socket") == 0)
+				sock = (int) nng_stat_value(c);
+			else if (strcmp(name, "rx_msgs") == 0)
+				u.rx_msgs = nng_stat_value(c);
+			else if (strcmp(name, "tx_msgs") == 0)
+				u.tx_msgs = nng_stat_value(c);
+		}
+		if (sock != sock_id || u.pipe == 0)
+			continue;
+		if (*n == *size) {
+			size_t           grown = *size != 0 ? *size * 2 : 64;
+			rpc_conns_usage *nv = realloc(*v, grown * sizeof(**v));
+
+			if (nv == NULL)
+				return; // fewer candidates, never a wrong one
+			*v    = nv;
+			*size = grown;
+		}
+		(*v)[(*n)++] = u;
+	}
+}
+
+static void
+server_usage(rpc_server *s, rpc_conns_usage **v_out, size_t *n_out)
+{
+	nng_stat *root = NULL;
+	size_t    size = 0;
+
+	*v_out = NULL;
+	*n_out = 0;
+	if (nng_stats_get(&root) != 0)
+		return;
+	server_usage_walk(root, nng_socket_id(s->sock), v_out, n_out, &size);
+	nng_stats_free(root);
+}
+
+// nng 1.5.2 (socket.c, pipe.c): every pipe gets ADD_PRE first; one closed
+// in ADD_PRE never gets ADD_POST, nor does one whose protocol fails to
+// start, but every pipe that got ADD_PRE gets exactly one REM_POST, which
+// may even run before ADD_POST. So the table admits in ADD_PRE and
+// forgets in REM_POST, and ignores REM_POST for pipes it already let go.
+static void
+server_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	rpc_server       *s      = arg;
+	rpc_conns_usage  *usage  = NULL;
+	size_t            nusage = 0;
+	uint32_t          victim = 0;
+	rpc_conns_verdict verdict;
+
+	if (ev == NNG_PIPE_EV_REM_POST) {
+		rpc_conns_remove(s->conns, nng_pipe_id(p));
+		return;
+	}
+	if (rpc_conns_full(s->conns))
+		server_usage(s, &usage, &nusage);
+	verdict = rpc_conns_admit(
+	    s->conns, nng_pipe_id(p), server_now_ns(), usage, nusage, &victim);
+	free(usage);
+	if (verdict == RPC_CONNS_EVICT) {
+		nng_pipe v = NNG_PIPE_INITIALIZER;
+
+		v.id = victim;
+		nng_pipe_close(v); // it may have closed already: no matter
+	} else if (verdict == RPC_CONNS_REFUSE) {
+		nng_pipe_close(p);
+	}
+}
+
+static int
+server_check_opts(const rpc_server_opts *opts, pa_err *err)
+{
+	if (opts->workers == 0 || opts->max_msg == 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "a server needs at least one worker and a message cap");
+	if (opts->ipc_mode < 0 || opts->ipc_mode > 0777)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "ipc mode %o is not a permission mode (0 to 0777)",
+		    (unsigned) opts->ipc_mode);
+	if (opts->ipc_gid < -1 || opts->ipc_gid > (long) UINT32_MAX - 1)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "ipc group %ld is not a group id", opts->ipc_gid);
+	return PA_OK;
+}
+
+static int
+server_open_socket(rpc_server *s, pa_err *err)
+{
+	int nrv;
+
+	if ((nrv = nng_rep0_open(&s->sock)) != 0)
+		return pa_err_set(
+		    err, PA_INTERNAL, "open REP socket: %s", nng_strerror(nrv));
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ,
+	    s->opts.max_msg * SERVER_TRANSPORT_SLACK);
+	if ((nrv = nng_pipe_notify(
+	         s->sock, NNG_PIPE_EV_ADD_PRE, server_pipe_event, s)) != 0 ||
+	    (nrv = nng_pipe_notify(
+	         s->sock, NNG_PIPE_EV_REM_POST, server_pipe_event, s)) != 0) {
+		nng_close(s->sock);
+		return pa_err_set(err, PA_INTERNAL, "pipe notifications: %s",
+		    nng_strerror(nrv));
+	}
+	return PA_OK;
+}
+
 int
 rpc_server_new(rpc_server **out, const rpc_server_opts *opts, pa_err *err)
 {
 	rpc_server_opts defaults = RPC_SERVER_OPTS_INIT;
 	rpc_server     *s        = NULL;
-	int             nrv;
+	int             rc;
 
 	if (opts == NULL)
 		opts = &defaults;
-	if (opts->workers == 0 || opts->max_msg == 0)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "a server needs at least one worker and a message cap");
+	if ((rc = server_check_opts(opts, err)) != PA_OK)
+		return rc;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
 	s->opts = *opts;
+	if (s->opts.ipc_mode == 0)
+		s->opts.ipc_mode = RPC_IPC_DEFAULT_MODE;
+	if ((rc = rpc_conns_new(&s->conns, opts->max_conns, err)) != PA_OK) {
+		free(s);
+		return rc;
+	}
+	if ((rc = server_open_socket(s, err)) != PA_OK) {
+		rpc_conns_free(s->conns);
+		free(s);
+		return rc;
+	}
 	pthread_mutex_init(&s->mtx, NULL);
 	pthread_mutex_init(&s->pool_mtx, NULL);
 	pthread_cond_init(&s->pool_cv, NULL);
-	if ((nrv = nng_rep0_open(&s->sock)) != 0) {
-		free(s);
-		return pa_err_set(
-		    err, PA_INTERNAL, "open REP socket: %s", nng_strerror(nrv));
-	}
-	nng_socket_set_size(
-	    s->sock, NNG_OPT_RECVMAXSZ, opts->max_msg * SERVER_TRANSPORT_SLACK);
 	*out = s;
 	return PA_OK;
 }
@@ -193,10 +332,58 @@ server_listener_tls(rpc_server *s, nng_listener l, pa_err *err)
 	return PA_OK;
 }
 
+// The socket path of an ipc:// or unix:// URL, as nng reads it, into
+// @p buf; empty for other schemes.
+static void
+server_ipc_path(char *buf, size_t size, const char *url)
+{
+	nng_url *u = NULL;
+
+	buf[0] = '\0';
+	if (nng_url_parse(&u, url) != 0)
+		return;
+	if (strcmp(u->u_scheme, "ipc") == 0 || strcmp(u->u_scheme, "unix") == 0)
+		snprintf(buf, size, "%s", u->u_path);
+	nng_url_free(u);
+}
+
+// Start @p l on an ipc path made safe first (rpc_ipc.c). nng applies an
+// owner-only mode before listen(), so nobody connects before the group
+// and the real mode are set just after.
+static int
+server_start_ipc(rpc_server *s, nng_listener l, const char *url,
+    const char *path, pa_err *err)
+{
+	rpc_ipc_path ip = RPC_IPC_PATH_INIT;
+	char         qp[RPC_IPC_PATH_MAX + 8];
+	int          nrv, rc;
+
+	if ((rc = rpc_ipc_prepare(&ip, path, s->opts.ipc_gid, err)) != PA_OK)
+		return rc;
+	if (ip.removed_stale)
+		pa_log(PA_LOG_INFO, "rpc.ipc_stale_removed", "path=%s",
+		    pa_log_quote(qp, sizeof(qp), path));
+	if ((nrv = nng_listener_set_int(
+	         l, NNG_OPT_IPC_PERMISSIONS, S_IRUSR | S_IWUSR)) != 0)
+		rc = pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "ipc permissions on %s: %s", path, nng_strerror(nrv));
+	else if ((nrv = nng_listener_start(l, 0)) != 0)
+		rc = pa_err_set(err, PA_UNAVAILABLE, "listen on %s: %s", url,
+		    nng_strerror(nrv));
+	else
+		rc =
+		    rpc_ipc_finish(&ip, s->opts.ipc_mode, s->opts.ipc_gid, err);
+	if (rc != PA_OK)
+		nng_listener_close(l); // unlinks only a socket it bound
+	rpc_ipc_release(&ip);
+	return rc;
+}
+
 int
 rpc_server_listen(rpc_server *s, const char *url, pa_err *err)
 {
 	nng_listener l;
+	char         ipc[RPC_IPC_PATH_MAX * 2];
 	int          nrv, rc = PA_OK;
 
 	if (s->nlisteners == SERVER_MAX_LISTENERS)
@@ -205,17 +392,16 @@ rpc_server_listen(rpc_server *s, const char *url, pa_err *err)
 	if ((nrv = nng_listener_create(&l, s->sock, url)) != 0)
 		return pa_err_set(err, PA_INVALID_ARGUMENT, "listen URL %s: %s",
 		    url, nng_strerror(nrv));
+	server_ipc_path(ipc, sizeof(ipc), url);
 	if (rpc_tls_url(url))
 		rc = server_listener_tls(s, l, err);
-	if (rc == PA_OK && s->opts.ipc_mode != 0 &&
-	    strncmp(url, "ipc://", 6) == 0 &&
-	    (nrv = nng_listener_set_int(
-	         l, NNG_OPT_IPC_PERMISSIONS, s->opts.ipc_mode)) != 0)
-		rc = pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "ipc permissions on %s: %s", url, nng_strerror(nrv));
-	if (rc == PA_OK && (nrv = nng_listener_start(l, 0)) != 0)
+	if (rc == PA_OK && ipc[0] != '\0') {
+		if ((rc = server_start_ipc(s, l, url, ipc, err)) != PA_OK)
+			return rc; // the listener is closed
+	} else if (rc == PA_OK && (nrv = nng_listener_start(l, 0)) != 0) {
 		rc = pa_err_set(err, PA_UNAVAILABLE, "listen on %s: %s", url,
 		    nng_strerror(nrv));
+	}
 	if (rc != PA_OK) {
 		nng_listener_close(l);
 		return rc;
@@ -685,6 +871,7 @@ rpc_server_free(rpc_server *s)
 	}
 	if (s->tls != NULL)
 		nng_tls_config_free(s->tls);
+	rpc_conns_free(s->conns); // nng_close() ran every REM_POST
 	free(s->workers);
 	pthread_cond_destroy(&s->pool_cv);
 	pthread_mutex_destroy(&s->pool_mtx);
@@ -727,7 +914,10 @@ rpc_call_fail_err(rpc_call *call, const pa_err *err)
 void
 rpc_server_get_stats(rpc_server_stats *out, rpc_server *s)
 {
-	memset(out, 0, sizeof(*out)); // counted once the cap is in place
+	rpc_server_stats st = { 0 };
+
+	rpc_conns_counts(s->conns, &st.conns, &st.conns_refused);
+	*out = st;
 }
 
 const char *

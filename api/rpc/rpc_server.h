@@ -35,25 +35,31 @@ typedef void (*rpc_observe_fn)(
     void *arg, const char *method, int code, uint64_t elapsed_ns);
 
 typedef struct rpc_server_opts {
-	size_t         max_msg; // larger requests are RESOURCE_EXHAUSTED
-	unsigned       workers; // requests served at once (nng contexts)
-	unsigned       blocking_threads; // the pool for blocking handlers
-	int            ipc_mode; // ipc:// socket file mode; 0 keeps the default
-	long           ipc_gid;  // ipc:// socket group; -1 keeps the daemon's
-	unsigned       max_conns; // connections open at once; 0: no cap
-	rpc_tls_files  tls;      // for tls+tcp:// listeners
+	size_t   max_msg;          // larger requests are RESOURCE_EXHAUSTED
+	unsigned workers;          // requests served at once (nng contexts)
+	unsigned blocking_threads; // the pool for blocking handlers
+	// ipc:// socket file mode, 0 to 0777, set exactly whatever the umask
+	// (0 means the default, 0660).
+	int ipc_mode;
+	// ipc:// socket group, and the group of a socket directory made for
+	// it; -1: the daemon's effective group.
+	long ipc_gid;
+	// Connections open at once, over every listener; 0: no cap. At the
+	// cap the connection idle the longest is closed for a newcomer, or
+	// the newcomer when none is idle (see rpc_server_get_stats()).
+	unsigned       max_conns;
+	rpc_tls_files  tls; // for tls+tcp:// listeners
 	rpc_observe_fn observe;
 	void          *observe_arg;
 } rpc_server_opts;
 
 #define RPC_DEFAULT_MAX_MSG (1024 * 1024)
-#define RPC_SERVER_OPTS_INIT                                   \
-	{                                                      \
-		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64, \
-		.blocking_threads = 4, .ipc_mode = 0,          \
-		.ipc_gid = -1, .max_conns = 0,                 \
-		.tls = { NULL, NULL, NULL }, .observe = NULL,  \
-		.observe_arg = NULL                            \
+#define RPC_SERVER_OPTS_INIT                                                  \
+	{                                                                     \
+		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64,                \
+		.blocking_threads = 4, .ipc_mode = 0660, .ipc_gid = -1,       \
+		.max_conns = 0, .tls = { NULL, NULL, NULL }, .observe = NULL, \
+		.observe_arg = NULL                                           \
 	}
 
 /**
@@ -62,8 +68,9 @@ typedef struct rpc_server_opts {
  * @param[out] out  set only on PA_OK; free it with rpc_server_free().
  * @param opts      copied; NULL takes the defaults. Strings in it are
  *                  borrowed until the last rpc_server_listen().
- * @return PA_OK, PA_INVALID_ARGUMENT for bad options, PA_INTERNAL when nng
- *         cannot make the socket.
+ * @return PA_OK, PA_INVALID_ARGUMENT for bad options (no worker, no
+ *         message cap, an ipc_mode outside 0 to 0777, an ipc_gid below
+ *         -1), PA_INTERNAL when nng cannot make the socket.
  */
 int rpc_server_new(rpc_server **out, const rpc_server_opts *opts, pa_err *err);
 
@@ -93,9 +100,37 @@ int rpc_server_bind_blocking(rpc_server *s,
 
 /**
  * Listen on @p url (ipc://, tcp://, tls+tcp://). TLS takes the options'
- * certificate, key and CA; ipc:// takes the options' file mode.
- * @return PA_OK; PA_INVALID_ARGUMENT for a bad URL or TLS files;
- *         PA_UNAVAILABLE when the address is in use or cannot be bound.
+ * certificate, key and CA, checked as rpc_tls_server_config() does.
+ *
+ * An ipc:// path is decided on before nng touches it, and nothing that is
+ * not a dead socket is ever removed:
+ * - its directory is made when missing (mode 0750, group ipc_gid when
+ *   given, so that members can reach the socket; only the last level);
+ *   an existing one must be owned by us or root and must not be writable
+ *   by group or others unless sticky (PA_FAILED_PRECONDITION, "ipc
+ *   directory D is owned by uid U, not by us (uid V) or root", "ipc
+ *   directory D is writable by group or others without the sticky bit
+ *   (mode M)");
+ * - nothing at the path: fine; a socket that refuses connections
+ *   (ECONNREFUSED): stale, removed, and logged as rpc.ipc_stale_removed;
+ *   a socket that accepts: PA_UNAVAILABLE "another process listens on P",
+ *   and that process keeps its socket and goes on answering;
+ * - anything else (regular file, symbolic link, directory, fifo, device):
+ *   PA_FAILED_PRECONDITION "P is a regular file, not a socket; it is left
+ *   alone" (or the kind found), and it is left alone.
+ * Servers of ours starting at once in one directory take turns on a lock
+ * of it (flock) from this check to the bind, so they cannot race.
+ * The socket is bound owner-only, then given our uid and ipc_gid (-1: our
+ * effective group) and ipc_mode, before anyone but its owner can connect;
+ * the umask plays no part.
+ *
+ * Every listener counts against max_conns (see rpc_server_get_stats()).
+ * @return PA_OK; PA_INVALID_ARGUMENT for a bad URL, an ipc path longer
+ *         than 107 bytes, or bad TLS files; PA_FAILED_PRECONDITION as
+ *         above or for an expired or not yet valid certificate;
+ *         PA_UNAVAILABLE when the address is in use or cannot be bound;
+ *         PA_NOT_FOUND or PA_PERMISSION_DENIED when a file or directory
+ *         cannot be reached or its group set.
  */
 int rpc_server_listen(rpc_server *s, const char *url, pa_err *err);
 
@@ -110,10 +145,20 @@ int rpc_server_url(
 /** Connection figures of a server, for /metrics. */
 typedef struct rpc_server_stats {
 	uint64_t conns;         // connections open now
-	uint64_t conns_refused; // closed at once by the max_conns cap
+	uint64_t conns_refused; // closed by the max_conns cap: newcomers
+	                        // refused and idle connections evicted
 } rpc_server_stats;
 
-/** Fill @p out with @p s's connection figures now. */
+/**
+ * Fill @p out with @p s's connection figures now. A connection counts
+ * once nng has finished its SP handshake (a TCP connection that never
+ * sends one is dropped by nng after 10 s and never counts). At the cap,
+ * the connection evicted is one with every request it sent answered, as
+ * nng's own per-connection counters show, and whose counts stopped
+ * changing first; its client's REQ socket reconnects and sends its next
+ * request as usual. When every open connection has a request in flight,
+ * the newcomer is closed instead.
+ */
 void rpc_server_get_stats(rpc_server_stats *out, rpc_server *s);
 
 /**

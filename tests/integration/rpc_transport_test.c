@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // rpc_transport_test.c: the RPC layer over ipc, tcp and tls+tcp, with
 // certificates made by openssl(1) at test time.
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "rpctest.h"
 #include "tlscerts.h"
@@ -182,6 +188,101 @@ test_rpc_transport__tls_listener_needs_cert_and_key(void **state)
 	rpc_server_free(s);
 }
 
+// An idle connection as a flood makes one: TCP, the SP greeting of a REQ
+// peer, and then nothing. @return the socket.
+static int
+flood_open(unsigned port)
+{
+	static const unsigned char req0[8] = { 0, 'S', 'P', 0, 0, 0x30, 0, 0 };
+	struct sockaddr_in         sa      = { .sin_family = AF_INET,
+		             .sin_port                     = htons((uint16_t) port),
+		             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int                        fd      = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, req0, sizeof(req0)), (ssize_t) sizeof(req0));
+	return fd;
+}
+
+// Did the server close @p fd? Its greeting may come first.
+static int
+flood_closed(int fd)
+{
+	char    buf[64];
+	ssize_t n;
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+static void
+assert_echo(rpc_client *c, const char *who)
+{
+	char   echo[32] = "";
+	pa_err err      = PA_ERR_INIT;
+
+	if (rpctest_echo(c, who, "", 3000, echo, sizeof(echo), &err) != PA_OK)
+		fail_msg("%s got no answer: %s", who, err.msg);
+	assert_string_equal(echo, who);
+}
+
+// The cap evicts the idle connection that stopped changing first, so an
+// idle flood cannot hold every slot: a client that was there before it
+// keeps getting answers (it reconnects when it is the one evicted), and
+// a client arriving after it gets one too.
+static void
+test_rpc_transport__idle_flood_is_capped_and_good_clients_answered(void **state)
+{
+	rpc_server_opts  opts = RPC_SERVER_OPTS_INIT;
+	rpctest_server   s;
+	rpc_server_stats st;
+	rpc_client      *good = NULL, *late = NULL;
+	unsigned         port = 0;
+	int              fds[200], closed = 0;
+	uint64_t         most = 0;
+
+	opts.max_conns = 50;
+	rpctest_start(&s, "tcp://127.0.0.1:0", &opts);
+	assert_int_equal(sscanf(s.url, "tcp://127.0.0.1:%u", &port), 1);
+	assert_int_equal(rpc_client_new(&good, s.url, NULL, NULL), PA_OK);
+	assert_echo(good, "good");
+	for (int i = 0; i < 200; i++) {
+		fds[i] = flood_open(port);
+		if (i % 20 == 19) {
+			assert_echo(good, "good");
+			rpc_server_get_stats(&st, s.srv);
+			most = st.conns > most ? st.conns : most;
+		}
+	}
+	usleep(300 * 1000); // the last handshakes reach the server
+	rpc_server_get_stats(&st, s.srv);
+	most = st.conns > most ? st.conns : most;
+	assert_true(most <= 50);
+	assert_true(st.conns > 0);
+	// 201 connections came for 50 places; the flood's own have gone.
+	assert_true(st.conns_refused >= 151);
+	assert_echo(good, "good");
+	assert_int_equal(rpc_client_new(&late, s.url, NULL, NULL), PA_OK);
+	assert_echo(late, "late");
+	for (int i = 0; i < 200; i++) {
+		closed += flood_closed(fds[i]);
+		close(fds[i]);
+	}
+	fprintf(stderr,
+	    "idle flood: at most %" PRIu64 " open, %" PRIu64
+	    " closed by the cap, %d flood connections closed\n",
+	    most, st.conns_refused, closed);
+	assert_true(closed >= 150);
+	rpc_server_get_stats(&st, s.srv);
+	assert_true(st.conns <= 50);
+	rpc_client_free(late);
+	rpc_client_free(good);
+	rpctest_stop(&s);
+}
+
 static void
 test_rpc_transport__url_host_for_name_checks(void **state)
 {
@@ -213,6 +314,8 @@ main(void)
 		    test_rpc_transport__mutual_tls_refuses_a_client_from_another_ca),
 		cmocka_unit_test(
 		    test_rpc_transport__tls_listener_needs_cert_and_key),
+		cmocka_unit_test(
+		    test_rpc_transport__idle_flood_is_capped_and_good_clients_answered),
 		cmocka_unit_test(test_rpc_transport__url_host_for_name_checks),
 	};
 

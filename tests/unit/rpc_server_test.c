@@ -341,6 +341,179 @@ test_rpc_server__ipc_socket_mode_is_set(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 }
 
+// Listen on ipc://@p path with @p opts in a fresh server, then free it.
+static int
+listen_ipc_once(const rpc_server_opts *opts, const char *path, pa_err *err)
+{
+	rpc_server *s = NULL;
+	char        url[600];
+	int         rc;
+
+	snprintf(url, sizeof(url), "ipc://%s", path);
+	assert_int_equal(rpc_server_new(&s, opts, NULL), PA_OK);
+	rc = rpc_server_listen(s, url, err);
+	rpc_server_free(s);
+	return rc;
+}
+
+static void
+test_rpc_server__default_ipc_mode_is_0660(void **state)
+{
+	fixture        *f    = *state;
+	rpc_server_opts opts = RPC_SERVER_OPTS_INIT;
+	rpc_server     *s    = NULL;
+	struct stat     st;
+	char            path[512], url[600];
+	mode_t          old = umask(0);
+
+	snprintf(path, sizeof(path), "%s/default.sock", f->dir);
+	snprintf(url, sizeof(url), "ipc://%s", path);
+	assert_int_equal(rpc_server_new(&s, &opts, NULL), PA_OK);
+	assert_int_equal(rpc_server_listen(s, url, NULL), PA_OK);
+	umask(old);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_gid, getegid());
+	rpc_server_free(s);
+	// nng removes its own socket when the listener closes.
+	assert_int_equal(lstat(path, &st), -1);
+}
+
+static void
+test_rpc_server__ipc_group_reaches_socket_and_new_directory(void **state)
+{
+	fixture        *f    = *state;
+	rpc_server_opts opts = RPC_SERVER_OPTS_INIT;
+	rpc_server     *s    = NULL;
+	struct stat     st;
+	char            dir[512], path[600], url[700];
+
+	if (geteuid() != 0)
+		skip(); // only root may give a file a group it is not in
+	opts.ipc_gid  = 4242;
+	opts.ipc_mode = 0640;
+	snprintf(dir, sizeof(dir), "%s/run", f->dir);
+	snprintf(path, sizeof(path), "%s/grp.sock", dir);
+	snprintf(url, sizeof(url), "ipc://%s", path);
+	assert_int_equal(rpc_server_new(&s, &opts, NULL), PA_OK);
+	assert_int_equal(rpc_server_listen(s, url, NULL), PA_OK);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(st.st_gid, 4242);
+	assert_int_equal(lstat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	assert_int_equal(st.st_gid, 4242);
+	rpc_server_free(s);
+}
+
+static void
+test_rpc_server__ipc_directory_of_another_user_is_refused(void **state)
+{
+	fixture *f = *state;
+	char     dir[512], path[600], want[700];
+	pa_err   err = PA_ERR_INIT;
+
+	if (geteuid() != 0)
+		skip(); // making a directory another user's takes root
+	snprintf(dir, sizeof(dir), "%s/theirs", f->dir);
+	snprintf(path, sizeof(path), "%s/x.sock", dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chown(dir, 4242, 4242), 0);
+	assert_int_equal(
+	    listen_ipc_once(NULL, path, &err), PA_FAILED_PRECONDITION);
+	snprintf(want, sizeof(want),
+	    "ipc directory %s is owned by uid 4242, not by us (uid %u) or "
+	    "root",
+	    dir, (unsigned) geteuid());
+	assert_string_equal(err.msg, want);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+static void
+test_rpc_server__ipc_directory_writable_by_others_needs_sticky(void **state)
+{
+	fixture *f = *state;
+	char     dir[512], path[600];
+	pa_err   err = PA_ERR_INIT;
+
+	snprintf(dir, sizeof(dir), "%s/shared", f->dir);
+	snprintf(path, sizeof(path), "%s/x.sock", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0775), 0);
+	assert_int_equal(
+	    listen_ipc_once(NULL, path, &err), PA_FAILED_PRECONDITION);
+	assert_non_null(strstr(err.msg, "writable by group or others"));
+	assert_non_null(strstr(err.msg, "(mode 0775)"));
+	// As /tmp is: others may write, but not remove what is ours.
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(listen_ipc_once(NULL, path, &err), PA_OK);
+}
+
+static void
+test_rpc_server__ipc_path_in_use_is_unavailable_and_keeps_answering(
+    void **state)
+{
+	fixture    *f     = *state;
+	rpc_client *fresh = NULL;
+	char        path[512], want[600], echo[16];
+	pa_err      err = PA_ERR_INIT;
+
+	snprintf(path, sizeof(path), "%s/srv.sock", f->dir);
+	assert_int_equal(listen_ipc_once(NULL, path, &err), PA_UNAVAILABLE);
+	snprintf(want, sizeof(want), "another process listens on %s", path);
+	assert_string_equal(err.msg, want);
+	// The fixture's server still accepts connections and answers.
+	assert_int_equal(rpc_client_new(&fresh, f->srv.url, NULL, NULL), PA_OK);
+	assert_int_equal(
+	    rpctest_echo(fresh, "again", "", 2000, echo, sizeof(echo), NULL),
+	    PA_OK);
+	assert_string_equal(echo, "again");
+	rpc_client_free(fresh);
+}
+
+static void
+test_rpc_server__bad_ipc_options_are_invalid(void **state)
+{
+	rpc_server_opts opts = RPC_SERVER_OPTS_INIT;
+	rpc_server     *s    = NULL;
+	pa_err          err  = PA_ERR_INIT;
+
+	opts.ipc_mode = 04755;
+	assert_int_equal(rpc_server_new(&s, &opts, &err), PA_INVALID_ARGUMENT);
+	assert_string_equal(
+	    err.msg, "ipc mode 4755 is not a permission mode (0 to 0777)");
+	opts.ipc_mode = 0660;
+	opts.ipc_gid  = -2;
+	assert_int_equal(rpc_server_new(&s, &opts, &err), PA_INVALID_ARGUMENT);
+	assert_string_equal(err.msg, "ipc group -2 is not a group id");
+	assert_null(s);
+}
+
+static void
+test_rpc_server__stats_count_open_connections(void **state)
+{
+	fixture         *f     = *state;
+	rpc_client      *other = NULL;
+	rpc_server_stats st    = { 9, 9 };
+
+	rpc_server_get_stats(&st, f->srv.srv);
+	assert_int_equal(st.conns, 1); // the fixture's client
+	assert_int_equal(st.conns_refused, 0);
+	assert_int_equal(rpc_client_new(&other, f->srv.url, NULL, NULL), PA_OK);
+	assert_int_equal(
+	    rpctest_echo(other, "x", "", 2000, NULL, 0, NULL), PA_OK);
+	rpc_server_get_stats(&st, f->srv.srv);
+	assert_int_equal(st.conns, 2);
+	rpc_client_free(other);
+	for (int i = 0; i < 200 && st.conns != 1; i++) {
+		usleep(10 * 1000); // nng reaps the closed pipe on its own time
+		rpc_server_get_stats(&st, f->srv.srv);
+	}
+	assert_int_equal(st.conns, 1);
+	assert_int_equal(st.conns_refused, 0);
+}
+
 typedef struct blocked_call {
 	fixture *f;
 	unsigned ms;
@@ -418,6 +591,13 @@ main(void)
 		T(test_rpc_server__blocking_handler_past_deadline),
 		T(test_rpc_server__bind_refuses_unknown_and_twice),
 		T(test_rpc_server__ipc_socket_mode_is_set),
+		T(test_rpc_server__default_ipc_mode_is_0660),
+		T(test_rpc_server__ipc_group_reaches_socket_and_new_directory),
+		T(test_rpc_server__ipc_directory_of_another_user_is_refused),
+		T(test_rpc_server__ipc_directory_writable_by_others_needs_sticky),
+		T(test_rpc_server__ipc_path_in_use_is_unavailable_and_keeps_answering),
+		T(test_rpc_server__bad_ipc_options_are_invalid),
+		T(test_rpc_server__stats_count_open_connections),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
