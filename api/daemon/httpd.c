@@ -35,15 +35,15 @@
 #define HTTPD_BACKOFF_NS 100000000 // after EMFILE, retry accept in 100 ms
 #define HTTPD_MAX_WAIT_MS 1000     // wake at least this often
 
-// One open connection, for the header deadline.
+// One open connection. While it owes a header it waits in the httpd's
+// queue; every deadline is "now + timeout" when set, so appending keeps
+// the queue in deadline order and the loop looks at its head only.
 typedef struct httpd_conn {
-	struct httpd_conn *prev, *next;
+	struct httpd_conn *prev, *next; // in the queue, while queued
+	bool               queued;
 	int                fd;
-	uint64_t           deadline_ns; // while awaiting a header
-	bool               awaiting;    // no whole header since accept or
-	                                // the last response
-	bool     shut;                  // the deadline has shut it down
-	unsigned requests;              // requests whose header arrived
+	uint64_t           deadline_ns; // for the header it owes
+	unsigned           requests;    // requests whose header arrived
 } httpd_conn;
 
 struct httpd {
@@ -55,7 +55,7 @@ struct httpd {
 	int                wake; // eventfd: httpd_free() stops the loop
 	pthread_t          thread;
 	bool               started;
-	httpd_conn        *conns; // touched by the loop thread only
+	httpd_conn        *head, *tail; // owing a header; loop thread only
 	unsigned           nconns;
 	uint64_t           backoff_until_ns;
 	metrics_family    *f_conns;    // prealloc_http_connections
@@ -214,6 +214,41 @@ httpd_conn_of(struct MHD_Connection *c)
 	return ci != NULL ? ci->socket_context : NULL;
 }
 
+// ---- the header deadline ----
+
+static void
+httpd_dequeue(httpd *h, httpd_conn *hc)
+{
+	if (!hc->queued)
+		return;
+	if (hc->prev != NULL)
+		hc->prev->next = hc->next;
+	else
+		h->head = hc->next;
+	if (hc->next != NULL)
+		hc->next->prev = hc->prev;
+	else
+		h->tail = hc->prev;
+	hc->prev = hc->next = NULL;
+	hc->queued          = false;
+}
+
+// From now, @p hc owes a whole header within the timeout.
+static void
+httpd_enqueue(httpd *h, httpd_conn *hc)
+{
+	httpd_dequeue(h, hc);
+	hc->deadline_ns =
+	    httpd_now_ns() + (uint64_t) h->opts.timeout_s * 1000000000u;
+	hc->prev = h->tail;
+	if (h->tail != NULL)
+		h->tail->next = hc;
+	else
+		h->head = hc;
+	h->tail    = hc;
+	hc->queued = true;
+}
+
 // libmicrohttpd calls this once a request's whole header has arrived,
 // again for each piece of a body, and once more when the request is all
 // in. GET and HEAD are answered then, so the connection can be kept
@@ -231,8 +266,8 @@ httpd_on_request(void *cls, struct MHD_Connection *c, const char *url,
 	const httpd_route *r;
 
 	if (*req == NULL) {
-		if ((hc = httpd_conn_of(c)) != NULL && hc->awaiting) {
-			hc->awaiting = false;
+		if ((hc = httpd_conn_of(c)) != NULL) {
+			httpd_dequeue(h, hc);
 			hc->requests++;
 		}
 		*req = &header_seen;
@@ -254,15 +289,7 @@ httpd_on_request(void *cls, struct MHD_Connection *c, const char *url,
 	return r->fn(h, c);
 }
 
-// ---- connections and the header deadline ----
-
-static void
-httpd_arm(httpd *h, httpd_conn *hc)
-{
-	hc->awaiting = true;
-	hc->deadline_ns =
-	    httpd_now_ns() + (uint64_t) h->opts.timeout_s * 1000000000u;
-}
+// ---- connections ----
 
 // A response was sent (or the request ended): the next header is due
 // within the timeout too.
@@ -273,7 +300,7 @@ httpd_on_done(void *cls, struct MHD_Connection *c, void **req,
 	httpd_conn *hc = httpd_conn_of(c);
 
 	if (hc != NULL)
-		httpd_arm(cls, hc);
+		httpd_enqueue(cls, hc);
 }
 
 // A connection that never sent a whole header in time. One idle between
@@ -281,7 +308,7 @@ httpd_on_done(void *cls, struct MHD_Connection *c, void **req,
 static bool
 httpd_timed_out(const httpd_conn *hc, uint64_t now)
 {
-	return hc->requests == 0 && hc->awaiting && now >= hc->deadline_ns;
+	return hc->requests == 0 && now >= hc->deadline_ns;
 }
 
 // Shut down each connection past its header deadline; libmicrohttpd sees
@@ -289,13 +316,14 @@ httpd_timed_out(const httpd_conn *hc, uint64_t now)
 static void
 httpd_reap(httpd *h, uint64_t now)
 {
-	for (httpd_conn *hc = h->conns; hc != NULL; hc = hc->next)
-		if (hc->awaiting && !hc->shut && now >= hc->deadline_ns) {
-			if (httpd_timed_out(hc, now))
-				metrics_add(h->f_timeouts, "", 1);
-			shutdown(hc->fd, SHUT_RDWR);
-			hc->shut = true;
-		}
+	httpd_conn *hc;
+
+	while ((hc = h->head) != NULL && now >= hc->deadline_ns) {
+		httpd_dequeue(h, hc);
+		if (httpd_timed_out(hc, now))
+			metrics_add(h->f_timeouts, "", 1);
+		shutdown(hc->fd, SHUT_RDWR);
+	}
 }
 
 static void
@@ -313,12 +341,8 @@ httpd_conn_started(httpd *h, struct MHD_Connection *c, void **ctx)
 		return;
 	}
 	hc->fd = ci->connect_fd;
-	httpd_arm(h, hc);
-	hc->next = h->conns;
-	if (h->conns != NULL)
-		h->conns->prev = hc;
-	h->conns = hc;
-	*ctx     = hc;
+	httpd_enqueue(h, hc);
+	*ctx = hc;
 }
 
 static void
@@ -328,15 +352,10 @@ httpd_conn_closed(httpd *h, httpd_conn *hc)
 	metrics_set(h->f_conns, "", h->nconns);
 	if (hc == NULL)
 		return;
-	// libmicrohttpd's idle timer, as long as ours, may have won.
-	if (!hc->shut && httpd_timed_out(hc, httpd_now_ns()))
+	// Still queued: libmicrohttpd's idle timer, as long as ours, won.
+	if (hc->queued && httpd_timed_out(hc, httpd_now_ns()))
 		metrics_add(h->f_timeouts, "", 1);
-	if (hc->prev != NULL)
-		hc->prev->next = hc->next;
-	else
-		h->conns = hc->next;
-	if (hc->next != NULL)
-		hc->next->prev = hc->prev;
+	httpd_dequeue(h, hc);
 	free(hc);
 }
 
@@ -398,11 +417,11 @@ httpd_wait_ms(httpd *h, uint64_t now)
 	if (MHD_get_timeout(h->mhd, &mhd_ms) == MHD_YES &&
 	    mhd_ms * 1000000ull < wait)
 		wait = mhd_ms * 1000000ull;
-	for (httpd_conn *hc = h->conns; hc != NULL; hc = hc->next) {
+	if (h->head != NULL) {
 		uint64_t left =
-		    hc->deadline_ns > now ? hc->deadline_ns - now : 0;
+		    h->head->deadline_ns > now ? h->head->deadline_ns - now : 0;
 
-		if (hc->awaiting && !hc->shut && left < wait)
+		if (left < wait)
 			wait = left;
 	}
 	if (h->backoff_until_ns > now && h->backoff_until_ns - now < wait)
