@@ -35,9 +35,16 @@ struct metrics_family {
 	metrics_series        *series;
 };
 
+typedef struct metrics_collect {
+	void (*fn)(void *arg);
+	void *arg;
+} metrics_collect;
+
 struct metrics {
 	pthread_mutex_t mtx;
 	metrics_family *first, *last;
+	metrics_collect collect[METRICS_MAX_COLLECTORS];
+	size_t          ncollect;
 };
 
 int
@@ -239,6 +246,36 @@ metrics_value(metrics_family *f, const char *values)
 	return v;
 }
 
+int
+metrics_collector(metrics *m, void (*fn)(void *arg), void *arg, pa_err *err)
+{
+	int rc = PA_OK;
+
+	pthread_mutex_lock(&m->mtx);
+	if (m->ncollect == METRICS_MAX_COLLECTORS)
+		rc = pa_err_set(err, PA_RESOURCE_EXHAUSTED,
+		    "more than %d metrics collectors", METRICS_MAX_COLLECTORS);
+	else
+		m->collect[m->ncollect++] = (metrics_collect) { fn, arg };
+	pthread_mutex_unlock(&m->mtx);
+	return rc;
+}
+
+// Call every collector outside the lock: they set series, which locks.
+static void
+metrics_run_collectors(metrics *m)
+{
+	metrics_collect collect[METRICS_MAX_COLLECTORS];
+	size_t          n;
+
+	pthread_mutex_lock(&m->mtx);
+	n = m->ncollect;
+	memcpy(collect, m->collect, n * sizeof(collect[0]));
+	pthread_mutex_unlock(&m->mtx);
+	for (size_t i = 0; i < n; i++)
+		collect[i].fn(collect[i].arg);
+}
+
 // A growing text buffer; on allocation failure it stays failed.
 typedef struct textbuf {
 	char  *buf;
@@ -337,6 +374,7 @@ metrics_render(char **out, metrics *m, pa_err *err)
 	if (t.buf == NULL)
 		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
 	t.buf[0] = '\0';
+	metrics_run_collectors(m);
 	pthread_mutex_lock(&m->mtx);
 	for (metrics_family *f = m->first; f != NULL; f = f->next) {
 		tb_printf(&t, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,

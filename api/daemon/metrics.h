@@ -7,6 +7,8 @@
 
 #include "prealloc/status.h"
 
+#define METRICS_MAX_COLLECTORS 8
+
 typedef struct metrics        metrics;
 typedef struct metrics_family metrics_family;
 
@@ -62,7 +64,19 @@ void metrics_observe(metrics_family *f, const char *values, double v);
 double metrics_value(metrics_family *f, const char *values);
 
 /**
- * Render every family in the Prometheus text exposition format (0.0.4).
+ * Have @p fn called with @p arg at the start of every metrics_render(), to
+ * set series read on demand (a server's connection counts). It runs on the
+ * rendering thread, outside the registry lock, so it may call
+ * metrics_set(). Register at start-up, as families are.
+ * @return PA_OK, or PA_RESOURCE_EXHAUSTED when METRICS_MAX_COLLECTORS are
+ *         registered already.
+ */
+int metrics_collector(
+    metrics *m, void (*fn)(void *arg), void *arg, pa_err *err);
+
+/**
+ * Run the collectors, then render every family in the Prometheus text
+ * exposition format (0.0.4).
  * @param[out] out  malloc'd, NUL-terminated; the caller frees it. Set only
  *                  on PA_OK.
  * @return PA_OK or PA_RESOURCE_EXHAUSTED.
