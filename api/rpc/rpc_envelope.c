@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // rpc_envelope.c: the envelope codec, packing straight into nng messages.
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +9,13 @@
 
 // Payloads up to this size are packed on the stack; most requests are tiny.
 #define ENVELOPE_STACK_PAYLOAD 4096
+
+// Our messages nest two deep; a descriptor that nests deeper than this is
+// a bug or a recursive type fed hostile bytes.
+#define ENVELOPE_MAX_DEPTH 32
+
+// Room for a dotted field name in an error ("storage_classes.name").
+#define ENVELOPE_FIELD_NAME 128
 
 // Pack @p env into a new nng message sized exactly for it.
 static int
@@ -84,15 +93,141 @@ rpc_envelope_pack_response(nng_msg **out, int code, const char *message,
 	return rc;
 }
 
+// A cursor over protobuf wire bytes.
+typedef struct envelope_wire {
+	const uint8_t *p;
+	const uint8_t *end;
+} envelope_wire;
+
+static bool
+envelope_wire_varint(envelope_wire *w, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	for (unsigned shift = 0; shift < 64 && w->p < w->end; shift += 7) {
+		uint8_t b = *w->p++;
+
+		v |= (uint64_t) (b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+envelope_wire_skip(envelope_wire *w, uint64_t n)
+{
+	if (n > (uint64_t) (w->end - w->p))
+		return false;
+	w->p += n;
+	return true;
+}
+
+// Read one field's tag and find where its value lies. @return false when
+// the bytes are not wire format (or use groups, which protobuf-c refuses).
+static bool
+envelope_wire_field(envelope_wire *w, uint32_t *number_out,
+    const uint8_t **value_out, size_t *len_out, bool *delimited_out)
+{
+	const uint8_t *start;
+	uint64_t       tag, n = 0;
+	bool           ok;
+
+	if (!envelope_wire_varint(w, &tag) || (tag >> 3) == 0 ||
+	    (tag >> 3) > UINT32_MAX)
+		return false;
+	start = w->p;
+	switch (tag & 7) {
+	case PROTOBUF_C_WIRE_TYPE_VARINT:
+		ok = envelope_wire_varint(w, &n);
+		break;
+	case PROTOBUF_C_WIRE_TYPE_64BIT:
+		ok = envelope_wire_skip(w, 8);
+		break;
+	case PROTOBUF_C_WIRE_TYPE_32BIT:
+		ok = envelope_wire_skip(w, 4);
+		break;
+	case PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED:
+		ok    = envelope_wire_varint(w, &n);
+		start = w->p;
+		ok    = ok && envelope_wire_skip(w, n);
+		break;
+	default:
+		return false;
+	}
+	*number_out    = (uint32_t) (tag >> 3);
+	*value_out     = start;
+	*len_out       = (size_t) (w->p - start);
+	*delimited_out = (tag & 7) == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+	return ok;
+}
+
+// Refuse a string field of @p desc, at any depth, that holds a 0 byte.
+// protobuf-c keeps such a string whole, but C reads it up to the 0, so a
+// path "a\0/../x" would be taken as "a": a string is taken whole or not at
+// all. @p prefix is the dotted name of the field that holds this message.
+static int
+envelope_check_strings(const ProtobufCMessageDescriptor *desc,
+    const uint8_t *buf, size_t len, const char *prefix, unsigned depth,
+    pa_err *err)
+{
+	envelope_wire wire = { buf, buf };
+	int           rc   = PA_OK;
+
+	if (len == 0) // an empty payload may come as NULL
+		return PA_OK;
+	wire.end = buf + len;
+	if (depth > ENVELOPE_MAX_DEPTH)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "field %s nests deeper than %d messages", prefix,
+		    ENVELOPE_MAX_DEPTH);
+	while (rc == PA_OK && wire.p < wire.end) {
+		const ProtobufCFieldDescriptor *f;
+		const uint8_t                  *value;
+		uint32_t                        number;
+		size_t                          n;
+		bool                            delimited;
+		char                            name[ENVELOPE_FIELD_NAME];
+
+		if (!envelope_wire_field(
+		        &wire, &number, &value, &n, &delimited))
+			return pa_err_set(err, PA_INVALID_ARGUMENT,
+			    "%zu bytes do not decode as %s", len, desc->name);
+		f = protobuf_c_message_descriptor_get_field(desc, number);
+		if (f == NULL || !delimited)
+			continue; // an unknown field, a number or a fixed value
+		snprintf(name, sizeof(name), "%s%s%s", prefix,
+		    prefix[0] != '\0' ? "." : "", f->name);
+		if (f->type == PROTOBUF_C_TYPE_STRING &&
+		    memchr(value, '\0', n) != NULL)
+			rc = pa_err_set(err, PA_INVALID_ARGUMENT,
+			    "field %s holds a NUL byte", name);
+		else if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+			rc = envelope_check_strings(
+			    f->descriptor, value, n, name, depth + 1, err);
+	}
+	return rc;
+}
+
 static int
 envelope_unpack(ProtobufCMessage **out, const ProtobufCMessageDescriptor *desc,
     const void *buf, size_t len, pa_err *err)
 {
 	ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, len, buf);
+	int               rc;
 
+	// protobuf-c decides what is well-formed, so malformed bytes get the
+	// same answer as ever; the string check then walks bytes known good.
 	if (m == NULL)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "%zu bytes do not decode as %s", len, desc->name);
+	if ((rc = envelope_check_strings(desc, buf, len, "", 0, err)) !=
+	    PA_OK) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return rc;
+	}
 	*out = m;
 	return PA_OK;
 }

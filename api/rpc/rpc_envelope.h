@@ -38,9 +38,13 @@ int rpc_envelope_pack_response(nng_msg **out, int code, const char *message,
     uint64_t request_id, const ProtobufCMessage *payload, pa_err *err);
 
 /**
- * Unpack a request envelope from @p len bytes at @p buf.
+ * Unpack a request envelope from @p len bytes at @p buf. Every unpack
+ * function refuses a string field, at any depth, that holds a 0 byte: C
+ * would see only the part before it.
  * @param[out] out  set only on PA_OK; free it with rpc_envelope_free().
- * @return PA_OK, or PA_INVALID_ARGUMENT when the bytes are not an envelope.
+ * @return PA_OK, or PA_INVALID_ARGUMENT when the bytes are not an envelope
+ *         ("N bytes do not decode as TYPE") or a string field holds a 0
+ *         byte ("field NAME holds a NUL byte", NAME dotted when nested).
  */
 int rpc_envelope_unpack_request(
     rpc_request_pb **out, const void *buf, size_t len, pa_err *err);
@@ -53,7 +57,8 @@ int rpc_envelope_unpack_response(
  * Unpack a method's message from an envelope's payload bytes.
  * @param[out] out  set only on PA_OK; free it with rpc_envelope_free().
  * @param desc      the message type expected.
- * @return PA_OK, or PA_INVALID_ARGUMENT naming the type when undecodable.
+ * @return PA_OK, or PA_INVALID_ARGUMENT naming the type when undecodable
+ *         or the field when a string holds a 0 byte.
  */
 int rpc_envelope_unpack_payload(ProtobufCMessage **out,
     const ProtobufCMessageDescriptor *desc, const ProtobufCBinaryData *bytes,

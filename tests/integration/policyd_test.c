@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "prealloc/v1/policy.pb-c.h"
 #include "rpc_client.h"
+#include "rpc_envelope.h"
 #include "testlib.h"
 
 #define SVC "/cdi.prealloc.v1.PreallocationPolicy/"
@@ -469,6 +470,62 @@ test_policyd__metrics_count_requests_and_decisions(void **state)
 	free(body);
 }
 
+// Send ResolvePreallocation with @p payload as the request's bytes, made
+// by hand: protobuf-c packs a C string only up to its first 0.
+static void
+raw_resolve(
+    fixture *f, const uint8_t *payload, size_t len, rpc_response_pb **out)
+{
+	rpc_request_pb env = CDI__PREALLOC__V1__RPC_REQUEST__INIT;
+	nng_msg       *msg = NULL, *answer = NULL;
+	pa_err         err = PA_ERR_INIT;
+
+	env.method       = SVC "ResolvePreallocation";
+	env.request_id   = 1;
+	env.deadline_ms  = 5000;
+	env.payload.data = (uint8_t *) payload;
+	env.payload.len  = len;
+	assert_int_equal(
+	    nng_msg_alloc(&msg, protobuf_c_message_get_packed_size(&env.base)),
+	    0);
+	protobuf_c_message_pack(&env.base, nng_msg_body(msg));
+	if (rpc_client_call_msg(&answer, f->cli, msg, 5000, &err) != PA_OK)
+		fail_msg("raw call: %s", err.msg);
+	assert_int_equal(rpc_envelope_unpack_response(out, nng_msg_body(answer),
+	                     nng_msg_len(answer), &err),
+	    PA_OK);
+	nng_msg_free(answer);
+}
+
+static void
+test_policyd__nul_in_a_string_is_invalid_argument(void **state)
+{
+	// storage_class (field 4) "fast\0evil": C would see "fast", a class
+	// config_a names, and answer for it.
+	static const uint8_t bad[] = { 0x22, 9, 'f', 'a', 's', 't', 0, 'e', 'v',
+		'i', 'l' };
+	static const uint8_t good[] = { 0x22, 4, 'f', 'a', 's', 't' };
+	fixture             *f      = *state;
+	rpc_response_pb     *r      = NULL;
+
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	raw_resolve(f, bad, sizeof(bad), &r);
+	assert_int_equal(r->code, PA_INVALID_ARGUMENT);
+	assert_non_null(
+	    strstr(r->message, "field storage_class holds a NUL byte"));
+	assert_int_equal(r->payload.len, 0);
+	rpc_envelope_free(r);
+	r = NULL;
+	// The same bytes without the 0 and what follows it are answered.
+	raw_resolve(f, good, sizeof(good), &r);
+	assert_int_equal(r->code, PA_OK);
+	rpc_envelope_free(r);
+	assert_int_equal(
+	    testlib_daemon_count_log(&f->d, "holds a NUL byte"), 1);
+}
+
 // ---- under load: 8 threads resolve while the file is rewritten ----
 
 #define LOAD_THREADS 8
@@ -577,6 +634,7 @@ main(void)
 		T(test_policyd__apply_config_with_generations),
 		T(test_policyd__apply_to_read_only_file_is_failed_precondition),
 		T(test_policyd__metrics_count_requests_and_decisions),
+		T(test_policyd__nul_in_a_string_is_invalid_argument),
 		T(test_policyd__answers_stay_whole_under_200_rewrites),
 	};
 
