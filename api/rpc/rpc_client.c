@@ -25,6 +25,10 @@
 #define CLIENT_MAX_ANSWER (64 * 1024 * 1024)
 // How often a waiting caller looks at the connection while waiting.
 #define CLIENT_WATCH_NS (50 * 1000000ULL)
+// nng counts in int32 milliseconds (24 days): a call's deadline is cut to
+// less than that, and the resend timer is set beyond it, so it never fires.
+#define CLIENT_MAX_DEADLINE_MS ((uint32_t) INT32_MAX - 1000)
+#define CLIENT_RESEND_MS ((nng_duration) INT32_MAX)
 
 typedef struct client_slot {
 	nng_ctx             ctx;
@@ -175,10 +179,14 @@ rpc_client_new(rpc_client **out, const char *urls, const rpc_client_opts *opts,
 		return pa_err_set(
 		    err, PA_INTERNAL, "open REQ socket: %s", nng_strerror(nrv));
 	}
-	// A slow call (a long poll) must never be sent twice by a timer;
-	// nng still sends a request again when its connection closes.
-	nng_socket_set_ms(
-	    c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	// A slow call (a long poll) must never be sent twice by a timer, but
+	// a request whose connection closes before its answer must be sent
+	// again on the next one: a server at its connection cap evicts only
+	// connections with nothing read, so the request never reached it.
+	// nng 1.5.2 does that only while a resend time is set (an infinite
+	// one fails the call with ECONNRESET instead), so the time is set
+	// far beyond any deadline.
+	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, CLIENT_RESEND_MS);
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, CLIENT_MAX_ANSWER);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_event, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_event, c);
@@ -384,6 +392,8 @@ rpc_client_call_msg(nng_msg **out, rpc_client *c, nng_msg *msg,
 
 	if (deadline_ms == 0)
 		deadline_ms = c->opts.deadline_ms;
+	if (deadline_ms > CLIENT_MAX_DEADLINE_MS)
+		deadline_ms = CLIENT_MAX_DEADLINE_MS;
 	end         = start + (uint64_t) deadline_ms * 1000000ULL;
 	connect_end = start + (uint64_t) c->opts.connect_ms * 1000000ULL;
 	if (nng_msg_len(msg) > c->opts.max_msg) {
@@ -460,6 +470,8 @@ rpc_client_call(ProtobufCMessage **out, rpc_client *c, const char *method,
 
 	if (deadline_ms == 0)
 		deadline_ms = c->opts.deadline_ms;
+	if (deadline_ms > CLIENT_MAX_DEADLINE_MS)
+		deadline_ms = CLIENT_MAX_DEADLINE_MS;
 	// The server is told a little less than our own wait, so that its
 	// DEADLINE_EXCEEDED reaches us before we give up: a REQ context closed
 	// while its answer is arriving can hang nng 1.5's nng_close().

@@ -9,7 +9,8 @@
 // read from nng's own per-pipe counters (requests received against
 // answers sent). A request still in the kernel's buffer is not counted;
 // closing its pipe drops it unread, and the client's REQ socket sends it
-// again on its next connection, as it does after any lost connection.
+// again on its next connection, as it does after any lost connection
+// (libprealloc's client keeps a resend time set for that).
 #include <pthread.h>
 #include <stdlib.h>
 

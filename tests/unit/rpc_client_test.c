@@ -10,6 +10,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
+#include "rpc_envelope.h"
 #include "rpctest.h"
 #include "testlib.h"
 
@@ -136,6 +137,60 @@ test_rpc_client__server_closing_mid_call_is_unavailable(void **state)
 	rpc_client_free(l.c);
 }
 
+typedef struct drop_server {
+	nng_socket rep;
+	unsigned   dropped; // connections closed with a request unanswered
+} drop_server;
+
+// Close the connection of the first request unanswered, as a server at
+// its cap evicts one with nothing read yet; answer the one sent again.
+static void *
+drop_server_run(void *arg)
+{
+	drop_server    *d   = arg;
+	nng_msg        *msg = NULL, *answer = NULL;
+	rpc_request_pb *req = NULL;
+
+	assert_int_equal(nng_recvmsg(d->rep, &msg, 0), 0);
+	nng_pipe_close(nng_msg_get_pipe(msg));
+	nng_msg_free(msg);
+	d->dropped++;
+	assert_int_equal(nng_recvmsg(d->rep, &msg, 0), 0);
+	assert_int_equal(rpc_envelope_unpack_request(
+	                     &req, nng_msg_body(msg), nng_msg_len(msg), NULL),
+	    PA_OK);
+	assert_int_equal(rpc_envelope_pack_response(&answer, PA_NOT_FOUND,
+	                     "answered again", req->request_id, NULL, NULL),
+	    PA_OK);
+	rpc_envelope_free(req);
+	nng_msg_free(msg);
+	assert_int_equal(nng_sendmsg(d->rep, answer, 0), 0);
+	return NULL;
+}
+
+static void
+test_rpc_client__request_on_a_closed_connection_is_sent_again(void **state)
+{
+	fixture    *f   = *state;
+	rpc_client *c   = NULL;
+	drop_server d   = { .dropped = 0 };
+	pa_err      err = PA_ERR_INIT;
+	pthread_t   th;
+
+	assert_int_equal(nng_rep0_open(&d.rep), 0);
+	assert_int_equal(nng_listen(d.rep, f->url, NULL, 0), 0);
+	assert_int_equal(rpc_client_new(&c, f->url, NULL, NULL), PA_OK);
+	pthread_create(&th, NULL, drop_server_run, &d);
+	// The server's answer, not a lost connection: the call went again.
+	assert_int_equal(
+	    rpctest_echo(c, "x", "", 10000, NULL, 0, &err), PA_NOT_FOUND);
+	assert_string_equal(err.msg, "answered again");
+	pthread_join(th, NULL);
+	assert_int_equal(d.dropped, 1);
+	rpc_client_free(c);
+	nng_close(d.rep);
+}
+
 static void
 test_rpc_client__reconnects_after_restart(void **state)
 {
@@ -253,8 +308,8 @@ test_rpc_client__many_urls_spread_and_survive_one_loss(void **state)
 		    rpctest_echo(c, "x", "", 2000, NULL, 0, NULL), PA_OK);
 	assert_true(a.answered > 0 && b.answered > 0);
 	rpctest_stop(&a);
-	// A call already on the closing pipe fails UNAVAILABLE (libprealloc
-	// retries those); once the loss is seen, every call goes to b.
+	// A call already on the closing pipe is sent again on b; once the
+	// loss is seen, every call goes to b.
 	while (rpc_client_connected(c) > 1)
 		usleep(1000);
 	for (int i = 0; i < 50; i++)
@@ -276,6 +331,7 @@ main(void)
 		T(test_rpc_client__bad_url_is_invalid_argument),
 		T(test_rpc_client__slow_server_is_deadline_exceeded),
 		T(test_rpc_client__server_closing_mid_call_is_unavailable),
+		T(test_rpc_client__request_on_a_closed_connection_is_sent_again),
 		T(test_rpc_client__reconnects_after_restart),
 		T(test_rpc_client__oversized_request_fails_locally),
 		T(test_rpc_client__many_threads_each_answer_matches),
