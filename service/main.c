@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // main.c: prealloc-policyd, a thin main around the store and the RPC handlers.
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,22 @@ policyd_on_reload(void *arg, int rc, bool changed, const pa_err *err)
 		    (const char *) arg);
 }
 
+static void
+policyd_on_stale_temp(void *arg, const char *path, int rc, const pa_err *err)
+{
+	char q[PA_ERR_MSG_SIZE + 16], file[PATH_MAX * 2];
+
+	(void) arg;
+	pa_log_quote(file, sizeof(file), path);
+	if (rc == PA_OK)
+		pa_log(
+		    PA_LOG_INFO, "store.stale_temp_removed", "file=%s", file);
+	else
+		pa_log(PA_LOG_WARN, "store.stale_temp_kept",
+		    "file=%s code=%s reason=%s", file, pa_status_name(rc),
+		    pa_log_quote(q, sizeof(q), err->msg));
+}
+
 // Ready once a valid config has loaded from the file, and while the
 // newest load did not fail.
 static int
@@ -158,6 +175,7 @@ policyd_start(policyd *d, policyd_opts *o, pa_err *err)
 	if (missing)
 		pa_log(PA_LOG_WARN, "store.default_config",
 		    "file=%s reason=missing", o->config);
+	store_remove_stale_temps(d->st, policyd_on_stale_temp, NULL);
 	if ((rc = store_watch(d->st, policyd_on_reload, "watch", err)) ||
 	    (rc = policyd_metrics(d, o, err)) ||
 	    (rc = rpc_server_new(&d->srv, &o->d.rpc, err)) ||

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -24,10 +26,15 @@
 // A CDIConfig with 10,000 storage classes is under 1 MiB.
 #define STORE_MAX_FILE (16 * 1024 * 1024)
 
+// ApplyConfig writes "<config>.tmp" and mkstemp's six letters or digits.
+#define STORE_TEMP_SUFFIX ".tmp"
+#define STORE_TEMP_RANDOM 6
+
 struct store {
 	char            path[PATH_MAX];
 	char            dir[PATH_MAX];
-	pthread_mutex_t snap_mtx;  // guards snap
+	char            base[NAME_MAX + 1]; // the config's name in dir
+	pthread_mutex_t snap_mtx;           // guards snap
 	pthread_mutex_t write_mtx; // serializes reload and apply; guards below
 	cdiconfig      *snap;
 	uint64_t        generation;
@@ -163,8 +170,12 @@ store_load_locked(store *s, bool *changed_out, bool *missing_out, pa_err *err)
 	if (rc != PA_OK)
 		goto done;
 	hash = store_hash(buf, len);
-	if (hash == s->content_hash)
-		goto done; // the bytes already served
+	if (hash == s->content_hash) {
+		// The bytes already served: the file is good again after a
+		// failed load (a bad edit undone), so that failure is over.
+		s->status.last_error[0] = '\0';
+		goto done;
+	}
 	if ((rc = store_parse(&next, s, buf, len, false, err)) != PA_OK)
 		goto done;
 	store_swap(s, next, hash, true);
@@ -193,6 +204,8 @@ store_open(store **out, bool *missing_out, const char *path, pa_err *err)
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	snprintf(s->dir, sizeof(s->dir), "%s", dirname(tmp));
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(s->base, sizeof(s->base), "%s", basename(tmp));
 	s->inotify_fd   = -1;
 	s->stop_pipe[0] = s->stop_pipe[1] = -1;
 	pthread_mutex_init(&s->snap_mtx, NULL);
@@ -237,15 +250,18 @@ store_reload(store *s, bool *changed_out, pa_err *err)
 }
 
 // Write @p buf to a temp file beside the config, fsync it, rename it over
-// the config and fsync the directory: a crash leaves the old or the new.
+// the config and fsync the directory: a crash leaves the old or the new,
+// and perhaps the temp file, which store_remove_stale_temps() takes away.
+// The temp file is flock()ed from just after its creation until it is
+// renamed or removed, so that no other store takes it for a stale one.
 static int
 store_persist(store *s, const char *buf, size_t len, pa_err *err)
 {
 	char tmp[PATH_MAX + 16];
 	int  fd = -1, dfd = -1, rc = PA_OK;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", s->path);
-	if ((fd = mkstemp(tmp)) < 0) {
+	snprintf(tmp, sizeof(tmp), "%s" STORE_TEMP_SUFFIX "XXXXXX", s->path);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		if (errno == EROFS || errno == EACCES || errno == EPERM)
 			return pa_err_set(err, PA_FAILED_PRECONDITION,
 			    "config %s is read-only (a ConfigMap mount?): "
@@ -253,6 +269,8 @@ store_persist(store *s, const char *buf, size_t len, pa_err *err)
 			    s->path);
 		return pa_err_errno(err, errno, "create a file in %s", s->dir);
 	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		rc = pa_err_errno(err, errno, "lock %s", tmp);
 	for (size_t off = 0; off < len && rc == PA_OK;) {
 		ssize_t n = write(fd, buf + off, len - off);
 
@@ -263,20 +281,105 @@ store_persist(store *s, const char *buf, size_t len, pa_err *err)
 	}
 	if (rc == PA_OK && (fchmod(fd, 0644) != 0 || fsync(fd) != 0))
 		rc = pa_err_errno(err, errno, "sync %s", tmp);
-	if (close(fd) != 0 && rc == PA_OK)
-		rc = pa_err_errno(err, errno, "close %s", tmp);
 	if (rc == PA_OK && rename(tmp, s->path) != 0)
 		rc = pa_err_errno(err, errno, "rename over %s", s->path);
-	if (rc != PA_OK) {
+	if (rc != PA_OK)
 		unlink(tmp);
+	if (close(fd) != 0 && rc == PA_OK)
+		rc = pa_err_errno(err, errno, "close %s", s->path);
+	if (rc != PA_OK)
 		return rc;
-	}
 	if ((dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		if (fsync(dfd) != 0)
 			rc = pa_err_errno(err, errno, "sync %s", s->dir);
 		close(dfd);
 	}
 	return rc;
+}
+
+// Is @p name one of ApplyConfig's temp names for this store's config?
+static bool
+store_is_temp_name(const store *s, const char *name)
+{
+	size_t      base = strlen(s->base), suffix = strlen(STORE_TEMP_SUFFIX);
+	const char *rnd = name + base + suffix;
+
+	if (strlen(name) != base + suffix + STORE_TEMP_RANDOM ||
+	    strncmp(name, s->base, base) != 0 ||
+	    strncmp(name + base, STORE_TEMP_SUFFIX, suffix) != 0)
+		return false;
+	for (size_t i = 0; i < STORE_TEMP_RANDOM; i++)
+		if (!((rnd[i] >= 'a' && rnd[i] <= 'z') ||
+		        (rnd[i] >= 'A' && rnd[i] <= 'Z') ||
+		        (rnd[i] >= '0' && rnd[i] <= '9')))
+			return false;
+	return true;
+}
+
+// Remove the temp file @p name in @p dfd if it is one ApplyConfig left:
+// a regular file of ours with one link that no live writer holds locked.
+// The decision is made on what was opened, and the name is unlinked only
+// while it still names that file.
+static int
+store_remove_temp(int dfd, const char *path, const char *name, pa_err *err)
+{
+	struct stat seen, again;
+	int         fd, rc = PA_OK;
+
+	if (fstatat(dfd, name, &seen, AT_SYMLINK_NOFOLLOW) != 0)
+		return pa_err_errno(err, errno, "stat %s", path);
+	if (!S_ISREG(seen.st_mode))
+		return pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "%s is not a regular file", path);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return pa_err_errno(err, errno, "open %s", path);
+	if (fstat(fd, &seen) != 0)
+		rc = pa_err_errno(err, errno, "stat %s", path);
+	else if (!S_ISREG(seen.st_mode) || seen.st_nlink != 1 ||
+	    seen.st_uid != geteuid())
+		rc = pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "%s is not a file this daemon wrote (%ju links, owner %ju)",
+		    path, (uintmax_t) seen.st_nlink, (uintmax_t) seen.st_uid);
+	else if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		rc = errno == EWOULDBLOCK
+		    ? pa_err_set(err, PA_ABORTED,
+		          "%s is being written by a running apply", path)
+		    : pa_err_errno(err, errno, "lock %s", path);
+	else if (fstatat(dfd, name, &again, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    again.st_dev != seen.st_dev || again.st_ino != seen.st_ino)
+		rc = pa_err_set(
+		    err, PA_ABORTED, "%s changed while it was checked", path);
+	else if (unlinkat(dfd, name, 0) != 0)
+		rc = pa_err_errno(err, errno, "remove %s", path);
+	close(fd);
+	return rc;
+}
+
+unsigned
+store_remove_stale_temps(store *s, store_temp_fn on_temp, void *arg)
+{
+	DIR           *dir;
+	struct dirent *e;
+	unsigned       removed = 0;
+
+	if ((dir = opendir(s->dir)) == NULL)
+		return 0; // nothing can be listed, so nothing is removed
+	while ((e = readdir(dir)) != NULL) {
+		char   path[PATH_MAX + NAME_MAX + 2];
+		pa_err err = PA_ERR_INIT;
+		int    rc;
+
+		if (!store_is_temp_name(s, e->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", s->dir, e->d_name);
+		rc = store_remove_temp(dirfd(dir), path, e->d_name, &err);
+		removed += rc == PA_OK;
+		if (on_temp != NULL)
+			on_temp(arg, path, rc, &err);
+	}
+	closedir(dir);
+	return removed;
 }
 
 int

@@ -45,8 +45,9 @@ cdiconfig *store_snapshot(store *s);
 
 /**
  * Read the file again. A config that does not validate keeps the last good
- * snapshot and is recorded as the last error; unchanged bytes change
- * nothing (the generation stays).
+ * snapshot and is recorded as the last error; the bytes already served
+ * change nothing (the generation stays) but clear that error: the file
+ * is good again.
  * @param[out] changed_out  optional; true when a new snapshot is served.
  * @return PA_OK, or the load's failure (the old snapshot is still served).
  */
@@ -65,6 +66,27 @@ int store_reload(store *s, bool *changed_out, pa_err *err);
  */
 int store_apply(cdiconfig **out, store *s, const char *yaml, size_t len,
     uint64_t expected_generation, bool strict, pa_err *err);
+
+/**
+ * Told of each temp file store_remove_stale_temps() found: @p rc is PA_OK
+ * when it was removed, else why it was kept (in @p err). @p path is
+ * borrowed for the call.
+ */
+typedef void (*store_temp_fn)(
+    void *arg, const char *path, int rc, const pa_err *err);
+
+/**
+ * Remove what an ApplyConfig killed mid-write left beside the config: a
+ * file named as its temp files are ("<config>.tmp" and six letters or
+ * digits) that is a regular file, has one link, is owned by this
+ * process's user and is not locked by a live apply (every apply holds
+ * its temp file locked until the rename). Nothing else is touched: not
+ * another name, a symlink, a directory, a hard-linked or foreign file.
+ * Call it at start, before serving.
+ * @param on_temp  optional; told of each temp-named entry.
+ * @return how many files were removed.
+ */
+unsigned store_remove_stale_temps(store *s, store_temp_fn on_temp, void *arg);
 
 /** Copy out the store's status. */
 void store_get_status(store_status *out, store *s);

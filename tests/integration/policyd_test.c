@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // policyd_test.c: the real prealloc-policyd over ipc and tcp, with its
 // config file rewritten, broken, swapped as a ConfigMap and applied.
+#include <dirent.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -194,6 +197,24 @@ wait_generation_above(rpc_client *c, uint64_t gen)
 	return 0;
 }
 
+// Wait until GetConfig shows no last_error.
+static void
+wait_last_error_cleared(rpc_client *c)
+{
+	char last[PA_ERR_MSG_SIZE] = "";
+
+	for (int i = 0; i < 250; i++) {
+		getconfig_resp *g = get_config(c);
+
+		snprintf(last, sizeof(last), "%s", g->last_error);
+		protobuf_c_message_free_unpacked(&g->base, NULL);
+		if (last[0] == '\0')
+			return;
+		usleep(20 * 1000);
+	}
+	fail_msg("last_error stayed: %s", last);
+}
+
 // The whole precedence table on config_a.
 static void
 check_precedence(rpc_client *c)
@@ -320,6 +341,45 @@ test_policyd__broken_file_keeps_last_good(void **state)
 	assert_non_null(
 	    strstr(body, "prealloc_policy_reloads_total{result=\"error\"} 1"));
 	free(body);
+	// The bad edit undone: the bytes served are on disk again, so the
+	// failure is over, with no new generation.
+	write_file(f->config, config_a);
+	wait_last_error_cleared(f->cli);
+	g = get_config(f->cli);
+	assert_int_equal(g->generation, 1);
+	protobuf_c_message_free_unpacked(&g->base, NULL);
+	assert_int_equal(testlib_http_get(f->http, "/readyz", &body), 200);
+	free(body);
+	assert_int_equal(testlib_http_get(f->http, "/metrics", &body), 200);
+	assert_non_null(strstr(body, "prealloc_policy_config_load_error 0"));
+	free(body);
+}
+
+static void
+test_policyd__config_removed_and_restored_clears_the_error(void **state)
+{
+	fixture        *f = *state;
+	getconfig_resp *g;
+
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	assert_int_equal(unlink(f->config), 0);
+	testlib_daemon_signal(&f->d, SIGHUP);
+	for (int i = 0; i < 250; i++) {
+		g = get_config(f->cli);
+		if (g->last_error[0] != '\0')
+			break;
+		protobuf_c_message_free_unpacked(&g->base, NULL);
+		g = NULL;
+		usleep(20 * 1000);
+	}
+	assert_non_null(g);
+	assert_non_null(strstr(g->last_error, "cdiconfig.yaml"));
+	protobuf_c_message_free_unpacked(&g->base, NULL);
+	expect(f->cli, UNSET, "fast", 1, "storageClass"); // the last good
+	write_file(f->config, config_a);
+	wait_last_error_cleared(f->cli);
 }
 
 static void
@@ -617,6 +677,190 @@ test_policyd__answers_stay_whole_under_200_rewrites(void **state)
 	printf("# %d answers during 200 rewrites, none mixed\n", calls);
 }
 
+// A config large enough that its write and fsync take a while, so a
+// kill can land while its temp file exists: @p n storage classes.
+static char *
+big_config(int n, bool global)
+{
+	size_t size = 200 + (size_t) n * 32;
+	char  *buf  = malloc(size);
+	size_t len;
+
+	assert_non_null(buf);
+	len = (size_t) snprintf(buf, size,
+	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	    "kind: CDIConfig\n"
+	    "spec:\n"
+	    "  preallocation:\n"
+	    "    global: %s\n"
+	    "    storageClass:\n",
+	    global ? "true" : "false");
+	for (int i = 0; i < n; i++)
+		len += (size_t) snprintf(
+		    buf + len, size - len, "      sc-%05d: true\n", i);
+	return buf;
+}
+
+// How many entries of @p dir are temp files of the config (named as
+// ApplyConfig names them)?
+static int
+count_temps(const char *dir)
+{
+	static const char prefix[] = "cdiconfig.yaml.tmp";
+	DIR              *d        = opendir(dir);
+	struct dirent    *e;
+	int               n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += strlen(e->d_name) == sizeof(prefix) - 1 + 6 &&
+		    strncmp(e->d_name, prefix, sizeof(prefix) - 1) == 0;
+	closedir(d);
+	return n;
+}
+
+typedef struct apply_call {
+	rpc_client *c;
+	const char *yaml;
+	int         rc;
+} apply_call;
+
+static void *
+apply_call_run(void *arg)
+{
+	apply_call *a    = arg;
+	apply_resp *resp = NULL;
+
+	a->rc = apply(a->c, a->yaml, 0, &resp, NULL);
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return NULL;
+}
+
+// Apply @p yaml and SIGKILL the daemon the moment its temp file appears.
+// @return 1 when the kill left the temp file behind, else 0.
+static int
+apply_and_kill(fixture *f, const char *yaml)
+{
+	rpc_client_opts opts = RPC_CLIENT_OPTS_INIT;
+	apply_call      a    = { NULL, yaml, -1 };
+	struct pollfd   pfd  = { .events = POLLIN };
+	char            ev[4096] __attribute__((aligned(8)));
+	bool            seen = false;
+	pthread_t       th;
+
+	pfd.fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	assert_true(pfd.fd >= 0);
+	assert_true(inotify_add_watch(pfd.fd, f->dir, IN_CREATE) >= 0);
+	opts.connect_ms  = 200; // the call ends soon after the kill
+	opts.max_msg     = 2 * 1024 * 1024;
+	opts.deadline_ms = 10000;
+	assert_int_equal(rpc_client_new(&a.c, f->ipc, &opts, NULL), PA_OK);
+	pthread_create(&th, NULL, apply_call_run, &a);
+	while (!seen && poll(&pfd, 1, 10000) == 1) {
+		ssize_t n = read(pfd.fd, ev, sizeof(ev));
+
+		for (ssize_t off = 0; off < n;) {
+			struct inotify_event *e = (void *) (ev + off);
+
+			if (e->len > 0 &&
+			    strncmp(e->name, "cdiconfig.yaml.tmp", 18) == 0)
+				seen = true;
+			off += (ssize_t) (sizeof(*e) + e->len);
+		}
+	}
+	testlib_daemon_kill(&f->d);
+	pthread_join(th, NULL);
+	rpc_client_free(a.c);
+	close(pfd.fd);
+	assert_true(seen);
+	return count_temps(f->dir) > 0;
+}
+
+// Start the daemon: no temp file is left once it is ready.
+// @return how many it said it removed.
+static int
+start_removing_temps(fixture *f, int round)
+{
+	assert_int_equal(start_daemon(f, NULL), 0);
+	if (count_temps(f->dir) != 0)
+		fail_msg(
+		    "round %d: a temp file is left after the start", round);
+	return testlib_daemon_count_log(
+	    &f->d, "event=store.stale_temp_removed");
+}
+
+// The config file holds @p old or @p new, whole, and the daemon serves
+// it (the generation it started on). @return the one it holds.
+static const char *
+on_disk_old_or_new(fixture *f, const char *old, const char *new)
+{
+	char       *text = NULL;
+	const char *is   = NULL;
+
+	assert_true(testlib_capture(&text, "cat '%s'", f->config) >= 0);
+	if (strcmp(text, old) == 0)
+		is = old;
+	else if (strcmp(text, new) == 0)
+		is = new;
+	free(text);
+	if (is == NULL)
+		fail_msg("%s is neither the old config nor the new", f->config);
+	connect_client(f, f->ipc);
+	expect(f->cli, UNSET, "sc-00042", 1,
+	    is == config_a ? "global" : "storageClass");
+	return is;
+}
+
+// ApplyConfig killed mid-write, 20 times over, with an apply let through
+// every fourth round: every start removes the temp file the kill left
+// (and logs it), and what is on disk is always the old config or the new
+// one, whole.
+static void
+test_policyd__kill_during_apply_leaves_no_temp_behind(void **state)
+{
+	fixture    *f = *state;
+	char       *yaml[2];
+	char        precious[700];
+	const char *on_disk = config_a, *next = NULL;
+	int         left = 0, logged = 0, kills = 0;
+	apply_resp *a = NULL;
+
+	yaml[0] = big_config(20000, true);
+	yaml[1] = big_config(20000, false);
+	write_file(f->config, config_a);
+	// Beside the config, names that are not its temp files are kept.
+	snprintf(
+	    precious, sizeof(precious), "%s/cdiconfig.yaml.tmpKEEP", f->dir);
+	write_file(precious, "not ours\n");
+	for (int round = 0; round < 20; round++) {
+		logged += start_removing_temps(f, round);
+		on_disk = on_disk_old_or_new(f, on_disk, next ? next : on_disk);
+		next    = yaml[round % 2];
+		if (round % 4 == 3) {
+			connect_client(f, f->ipc);
+			assert_int_equal(
+			    apply(f->cli, next, 0, &a, NULL), PA_OK);
+			protobuf_c_message_free_unpacked(&a->base, NULL);
+			assert_int_equal(testlib_daemon_stop(&f->d), 0);
+			on_disk = next;
+			continue;
+		}
+		left += apply_and_kill(f, next);
+		kills++;
+	}
+	logged += start_removing_temps(f, 20);
+	on_disk_old_or_new(f, on_disk, next);
+	printf("# %d applies killed mid-write: %d left a temp file, %d "
+	       "removed at start\n",
+	    kills, left, logged);
+	assert_true(left > 0); // else no kill landed mid-write
+	assert_int_equal(logged, left);
+	assert_int_equal(access(precious, F_OK), 0);
+	free(yaml[0]);
+	free(yaml[1]);
+}
+
 #define T(name) \
 	cmocka_unit_test_setup_teardown(name, policyd_setup, policyd_teardown)
 
@@ -629,10 +873,12 @@ main(void)
 		T(test_policyd__missing_file_serves_the_default),
 		T(test_policyd__rewrite_changes_the_answer),
 		T(test_policyd__broken_file_keeps_last_good),
+		T(test_policyd__config_removed_and_restored_clears_the_error),
 		T(test_policyd__configmap_symlink_swap),
 		T(test_policyd__sighup_reloads),
 		T(test_policyd__apply_config_with_generations),
 		T(test_policyd__apply_to_read_only_file_is_failed_precondition),
+		T(test_policyd__kill_during_apply_leaves_no_temp_behind),
 		T(test_policyd__metrics_count_requests_and_decisions),
 		T(test_policyd__nul_in_a_string_is_invalid_argument),
 		T(test_policyd__answers_stay_whole_under_200_rewrites),

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,12 +52,14 @@ testlib_built(const char *rel)
 	return path;
 }
 
+// What this run of @p d logged; the caller frees it.
 static char *
 daemon_read_log(testlib_daemon *d)
 {
 	char *out = NULL;
 
-	if (testlib_capture(&out, "cat '%s' 2>/dev/null", d->log) < 0)
+	if (testlib_capture(&out, "tail -c +%ld '%s' 2>/dev/null",
+	        d->log_from + 1, d->log) < 0)
 		return NULL;
 	return out;
 }
@@ -114,10 +117,12 @@ int
 testlib_daemon_start(testlib_daemon *d, const char *log,
     const char *ready_event, char *const argv[])
 {
-	char needle[128];
-	int  fd, st;
+	struct stat st_log;
+	char        needle[128];
+	int         fd, st;
 
 	snprintf(d->log, sizeof(d->log), "%s", log);
+	d->log_from = stat(log, &st_log) == 0 ? (long) st_log.st_size : 0;
 	if ((d->pid = fork()) < 0)
 		return -1;
 	if (d->pid == 0) {

@@ -9,6 +9,7 @@
 typedef struct testlib_daemon {
 	pid_t pid;
 	char  log[512]; // its stderr, a file in the test's directory
+	long  log_from; // where this run's lines start in it: a restart appends
 } testlib_daemon;
 
 /**
@@ -19,8 +20,10 @@ typedef struct testlib_daemon {
 const char *testlib_built(const char *rel);
 
 /**
- * Start @p argv[0] with @p argv, stderr to @p log, and wait until its log
- * has a line with "event=@p ready_event" (10 s at most).
+ * Start @p argv[0] with @p argv, stderr appended to @p log, and wait until
+ * it logs a line with "event=@p ready_event" (10 s at most). From then on,
+ * the functions below read only what this run logged, so a restarted
+ * daemon is never taken for ready on its predecessor's lines.
  * @return 0 when it is ready; -1 when it exited or never got ready (its
  *         log is printed to help).
  */
