@@ -161,7 +161,8 @@ slow_client(const char *hostport)
 	assert_true(fd >= 0);
 	sa.sin_port        = htons((uint16_t) atoi(strrchr(hostport, ':') + 1));
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0)
+		fail_msg("connect to %s: %s", hostport, strerror(errno));
 	(void) send(fd, part, strlen(part), MSG_NOSIGNAL);
 	return fd;
 }
