@@ -2,14 +2,14 @@
 // cmd_cancel.c: `preallocctl cancel`: ask the agent to stop a job.
 #include "ctl.h"
 
-int
-cmd_cancel(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+static int
+cancel_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 {
 	pa_client  *cl  = NULL;
 	pa_job     *job = NULL;
 	pa_err      err = PA_ERR_INIT;
 	const char *id;
-	int         rc, ex = PA_EXIT_FAIL;
+	int         rc, ex = CTL_EXIT_FAILURE;
 
 	ctl_only_help(cmd, argc, argv);
 	id = ctl_args(cmd, argc, argv, 1, 1, "job ID");
@@ -23,3 +23,16 @@ done:
 	pa_client_free(cl);
 	return ctl_exit(rc, &err, ex);
 }
+
+const ctl_command cmd_cancel = {
+	.name      = "cancel",
+	.summary   = "cancel a job",
+	.optstring = ":h",
+	.longopts  = ctl_help_only,
+	.help      = "Usage: preallocctl cancel ID\n\n"
+	             "Ask the node agent to stop job ID at its next chunk; it puts "
+	             "the\nfile back as it was.\n\n"
+	             "Options:\n"
+	             "  -h, --help   show this help\n",
+	.run       = cancel_run,
+};

@@ -17,18 +17,19 @@ typedef struct config_opts {
 	bool        strict;
 } config_opts;
 
+static const struct option config_options[] = {
+	{ "generation", required_argument, NULL, 'g' },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static void
 config_parse(config_opts *o, const ctl_command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "generation", required_argument, NULL, 'g' },
-		{ "strict", no_argument, NULL, OPT_STRICT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int opt;
 
-	while ((opt = ctl_getopt(cmd, argc, argv, ":g:h", longopts)) != -1) {
+	while ((opt = ctl_getopt(cmd, argc, argv)) != -1) {
 		if (opt == 'g') {
 			o->generation = ctl_number(cmd, "--generation", optarg);
 			o->have_generation = true;
@@ -59,7 +60,7 @@ config_get(const ctl *c, pa_err *err)
 {
 	pa_client *cl  = NULL;
 	pa_config *cfg = NULL;
-	int        rc, ex = PA_EXIT_FAIL;
+	int        rc, ex = CTL_EXIT_FAILURE;
 
 	if ((rc = ctl_client(&cl, c, err)) != PA_OK ||
 	    (rc = pa_get_config(&cfg, cl, err)) != PA_OK)
@@ -79,7 +80,7 @@ config_apply(const ctl *c, const config_opts *o, pa_err *err)
 	size_t     len  = 0;
 	uint64_t   gen  = 0;
 	json_t    *out  = NULL;
-	int        rc, ex = PA_EXIT_FAIL;
+	int        rc, ex = CTL_EXIT_FAILURE;
 
 	if ((rc = ctl_read_file(&yaml, &len, o->file, err)) != PA_OK ||
 	    (rc = ctl_client(&cl, c, err)) != PA_OK ||
@@ -127,7 +128,7 @@ config_check(const ctl *c, const config_opts *o, pa_err *err)
 	cdiconfig_opts opts = CDICONFIG_OPTS_INIT;
 	char          *yaml = NULL;
 	size_t         len  = 0;
-	int            rc, ex = PA_EXIT_FAIL;
+	int            rc, ex = CTL_EXIT_FAILURE;
 
 	opts.strict = o->strict;
 	if ((rc = ctl_read_file(&yaml, &len, o->file, err)) != PA_OK ||
@@ -141,8 +142,8 @@ done:
 	return ctl_exit(rc, err, ex);
 }
 
-int
-cmd_config(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+static int
+config_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 {
 	config_opts o   = { 0 };
 	pa_err      err = PA_ERR_INIT;
@@ -154,3 +155,24 @@ cmd_config(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 		return config_apply(c, &o, &err);
 	return config_check(c, &o, &err);
 }
+
+const ctl_command cmd_config = {
+	.name      = "config",
+	.summary   = "show, apply or check the CDIConfig",
+	.optstring = ":g:h",
+	.longopts  = config_options,
+	.help =
+	    "Usage: preallocctl config get\n"
+	    "       preallocctl config apply FILE [--generation N] [--strict]\n"
+	    "       preallocctl config check FILE [--strict]\n\n"
+	    "get     show the policy service's effective CDIConfig\n"
+	    "apply   replace it with FILE; with --generation, only when the\n"
+	    "        service still holds generation N\n"
+	    "check   validate FILE here, with no service; errors name\n"
+	    "        file:line:column\n\n"
+	    "Options:\n"
+	    "  -g, --generation N   the generation 'config get' showed\n"
+	    "      --strict         unknown fields are errors\n"
+	    "  -h, --help           show this help\n",
+	.run = config_run,
+};

@@ -3,23 +3,24 @@
 #include "ctl.h"
 #include "progress.h"
 
-int
-cmd_job(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+static const struct option job_options[] = {
+	{ "wait", no_argument, NULL, 'w' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+job_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "wait", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	pa_client  *cl   = NULL;
 	pa_job     *job  = NULL;
 	pa_err      err  = PA_ERR_INIT;
 	bool        wait = false;
 	progress    bar;
 	const char *id;
-	int         rc, ex = PA_EXIT_FAIL;
+	int         rc, ex = CTL_EXIT_FAILURE;
 
-	while (ctl_getopt(cmd, argc, argv, ":wh", longopts) != -1)
+	while (ctl_getopt(cmd, argc, argv) != -1)
 		wait = true; // 'w', the only option left
 	id = ctl_args(cmd, argc, argv, 1, 1, "job ID");
 	if ((rc = ctl_client(&cl, c, &err)) != PA_OK)
@@ -43,3 +44,18 @@ done:
 	pa_client_free(cl);
 	return ctl_exit(rc, &err, ex);
 }
+
+const ctl_command cmd_job = {
+	.name      = "job",
+	.summary   = "show one job, or wait for it to end",
+	.optstring = ":wh",
+	.longopts  = job_options,
+	.help =
+	    "Usage: preallocctl job ID [--wait]\n\n"
+	    "Show job ID. With --wait, wait for it to end (with a progress\n"
+	    "bar on a terminal); the exit status is then the job's.\n\n"
+	    "Options:\n"
+	    "  -w, --wait   wait for the job to end\n"
+	    "  -h, --help   show this help\n",
+	.run = job_run,
+};

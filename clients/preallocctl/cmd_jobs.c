@@ -3,13 +3,13 @@
 // finished jobs.
 #include "ctl.h"
 
-int
-cmd_jobs(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+static int
+jobs_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 {
 	pa_client   *cl   = NULL;
 	pa_job_list *list = NULL;
 	pa_err       err  = PA_ERR_INIT;
-	int          rc, ex = PA_EXIT_FAIL;
+	int          rc, ex = CTL_EXIT_FAILURE;
 
 	ctl_only_help(cmd, argc, argv);
 	ctl_args(cmd, argc, argv, 0, 0, "");
@@ -22,3 +22,16 @@ done:
 	pa_client_free(cl);
 	return ctl_exit(rc, &err, ex);
 }
+
+const ctl_command cmd_jobs = {
+	.name      = "jobs",
+	.summary   = "list the agent's jobs",
+	.optstring = ":h",
+	.longopts  = ctl_help_only,
+	.help      = "Usage: preallocctl jobs\n\n"
+	             "List the node agent's running, queued and recently finished "
+	             "jobs.\n\n"
+	             "Options:\n"
+	             "  -h, --help   show this help\n",
+	.run       = jobs_run,
+};

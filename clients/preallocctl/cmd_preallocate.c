@@ -10,23 +10,24 @@
 
 enum { OPT_OFFSET = 256, OPT_FORCE, OPT_NO_WAIT };
 
+static const struct option preallocate_options[] = {
+	{ "size", required_argument, NULL, 's' },
+	{ "offset", required_argument, NULL, OPT_OFFSET },
+	{ "method", required_argument, NULL, 'm' },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static bool
 preallocate_parse(
     pa_prealloc_req *req, const ctl_command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ "offset", required_argument, NULL, OPT_OFFSET },
-		{ "method", required_argument, NULL, 'm' },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool have_size = false, wait = true;
 	int  opt;
 
-	while ((opt = ctl_getopt(cmd, argc, argv, ":s:m:h", longopts)) != -1) {
+	while ((opt = ctl_getopt(cmd, argc, argv)) != -1) {
 		switch (opt) {
 		case 's':
 			req->size = ctl_quantity(cmd, "--size", optarg);
@@ -52,8 +53,8 @@ preallocate_parse(
 	return wait;
 }
 
-int
-cmd_preallocate(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+static int
+preallocate_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 {
 	pa_prealloc_req req = PA_PREALLOC_REQ_INIT;
 	pa_client      *cl  = NULL;
@@ -61,7 +62,7 @@ cmd_preallocate(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 	pa_err          err = PA_ERR_INIT;
 	progress        bar;
 	bool            wait;
-	int             rc, ex = PA_EXIT_FAIL;
+	int             rc, ex = CTL_EXIT_FAILURE;
 
 	wait = preallocate_parse(&req, cmd, argc, argv);
 	if ((rc = ctl_client(&cl, c, &err)) != PA_OK)
@@ -83,3 +84,28 @@ done:
 	pa_client_free(cl);
 	return ctl_exit(rc, &err, ex);
 }
+
+const ctl_command cmd_preallocate = {
+	.name      = "preallocate",
+	.summary   = "have the agent preallocate a file or a device",
+	.optstring = ":s:m:h",
+	.longopts  = preallocate_options,
+	.help =
+	    "Usage: preallocctl preallocate PATH|DEVICE --size QTY "
+	    "[--offset QTY]\n"
+	    "           [--method auto|falloc|full] [--force] [--no-wait]\n\n"
+	    "Have the node agent allocate PATH (a file under one of its "
+	    "roots)\nor DEVICE (a block device it allows). Sizes are "
+	    "Kubernetes\nquantities: 10Gi, 512Mi, 1G, plain bytes. On a "
+	    "terminal a progress\nbar shows; Ctrl-C cancels the job and "
+	    "waits until the agent has\nrestored the file.\n\n"
+	    "Options:\n"
+	    "  -s, --size QTY     file: its final size; device: the end "
+	    "(0: all)\n"
+	    "      --offset QTY   device: where zeroing starts\n"
+	    "  -m, --method M     auto (default), falloc or full\n"
+	    "      --force        write over a signature in the range\n"
+	    "      --no-wait      print the job as started and return\n"
+	    "  -h, --help         show this help\n",
+	.run = preallocate_run,
+};

@@ -10,23 +10,23 @@
 
 enum { OPT_FORCE = 256 };
 
+static const struct option provision_options[] = {
+	{ "filename", required_argument, NULL, 'f' },
+	{ "volume", required_argument, NULL, 'v' },
+	{ "image", required_argument, NULL, 'i' },
+	{ "method", required_argument, NULL, 'm' },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static void
 provision_parse(pa_provision_req *req, const char **file,
     const ctl_command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "filename", required_argument, NULL, 'f' },
-		{ "volume", required_argument, NULL, 'v' },
-		{ "image", required_argument, NULL, 'i' },
-		{ "method", required_argument, NULL, 'm' },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int opt;
 
-	while (
-	    (opt = ctl_getopt(cmd, argc, argv, ":f:v:i:m:h", longopts)) != -1) {
+	while ((opt = ctl_getopt(cmd, argc, argv)) != -1) {
 		if (opt == 'f')
 			*file = optarg;
 		else if (opt == 'v')
@@ -93,8 +93,8 @@ provision_view(
 	return o;
 }
 
-int
-cmd_provision(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+static int
+provision_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 {
 	pa_provision_req     req  = { 0 };
 	pa_provision_result *r    = NULL;
@@ -103,7 +103,7 @@ cmd_provision(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 	pa_err               err  = PA_ERR_INIT;
 	const char          *file = NULL;
 	progress             bar;
-	int                  rc, ex = PA_EXIT_FAIL;
+	int                  rc, ex = CTL_EXIT_FAILURE;
 
 	provision_parse(&req, &file, cmd, argc, argv);
 	if ((rc = ctl_datavolume(&dv, file, &err)) != PA_OK ||
@@ -122,3 +122,30 @@ done:
 	pa_datavolume_free(dv);
 	return ctl_exit(rc, &err, ex);
 }
+
+const ctl_command cmd_provision = {
+	.name      = "provision",
+	.summary   = "do what an importer does for one DataVolume",
+	.optstring = ":f:v:i:m:h",
+	.longopts  = provision_options,
+	.help =
+	    "Usage: preallocctl provision -f DV.yaml --volume DIR|DEVICE "
+	    "[--image FILE]\n"
+	    "           [--method auto|falloc|full] [--force]\n\n"
+	    "Do what CDI's importer does for one volume: resolve the "
+	    "decision,\nsize DIR/disk.img (Filesystem) or use DEVICE "
+	    "(Block), write the\nraw image FILE first, and when the decision "
+	    "is true have the agent\npreallocate the rest. Prints the "
+	    "outcome, with the annotation\ncdi.kubevirt.io/storage."
+	    "preallocation: \"true\" when preallocated.\n\n"
+	    "Options:\n"
+	    "  -f, --filename DV.yaml   the DataVolume manifest\n"
+	    "  -v, --volume DIR|DEV     the volume's mount directory or "
+	    "device\n"
+	    "  -i, --image FILE         raw image data to write first\n"
+	    "  -m, --method M           auto (default), falloc or full\n"
+	    "      --force              write over a signature on the "
+	    "device\n"
+	    "  -h, --help               show this help\n",
+	.run = provision_run,
+};

@@ -12,20 +12,20 @@ typedef struct resolve_opts {
 	const char *file;
 } resolve_opts;
 
+static const struct option resolve_options[] = {
+	{ "storage-class", required_argument, NULL, 's' },
+	{ "preallocation", required_argument, NULL, 'P' },
+	{ "filename", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static void
 resolve_parse(resolve_opts *o, const ctl_command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "storage-class", required_argument, NULL, 's' },
-		{ "preallocation", required_argument, NULL, 'P' },
-		{ "filename", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int opt;
 
-	while (
-	    (opt = ctl_getopt(cmd, argc, argv, ":s:P:f:h", longopts)) != -1) {
+	while ((opt = ctl_getopt(cmd, argc, argv)) != -1) {
 		if (opt == 's')
 			o->storage_class = optarg;
 		else if (opt == 'f')
@@ -61,8 +61,8 @@ resolve_view(const pa_decision *d, const pa_volume *vol)
 	return o;
 }
 
-int
-cmd_resolve(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+static int
+resolve_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 {
 	resolve_opts   o   = { NULL, PA_UNSET, NULL };
 	pa_volume      vol = { 0 };
@@ -70,7 +70,7 @@ cmd_resolve(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 	pa_client     *cl  = NULL;
 	pa_decision   *d   = NULL;
 	pa_err         err = PA_ERR_INIT;
-	int            rc, ex = PA_EXIT_FAIL;
+	int            rc, ex = CTL_EXIT_FAILURE;
 
 	resolve_parse(&o, cmd, argc, argv);
 	vol.preallocation = o.preallocation;
@@ -93,3 +93,22 @@ done:
 	pa_datavolume_free(dv);
 	return ctl_exit(rc, &err, ex);
 }
+
+const ctl_command cmd_resolve = {
+	.name      = "resolve",
+	.summary   = "ask the policy service whether a volume is preallocated",
+	.optstring = ":s:P:f:h",
+	.longopts  = resolve_options,
+	.help      = "Usage: preallocctl resolve [--storage-class SC] "
+	             "[--preallocation true|false]\n"
+	             "       preallocctl resolve -f DV.yaml\n\n"
+	             "Ask the policy service whether a volume is preallocated, and\n"
+	             "which setting decided it.\n\n"
+	             "Options:\n"
+	             "  -s, --storage-class SC     the volume's storage class\n"
+	             "  -P, --preallocation BOOL   the DataVolume's "
+	             "spec.preallocation\n"
+	             "  -f, --filename DV.yaml     read both from a DataVolume\n"
+	             "  -h, --help                 show this help\n",
+	.run       = resolve_run,
+};

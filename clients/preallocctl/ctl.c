@@ -11,10 +11,18 @@
 #include "ctl.h"
 #include "quantity.h"
 
+const struct option ctl_help_only[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 void
 ctl_usage_error(const ctl_command *cmd, const char *fmt, ...)
 {
 	va_list ap;
+
+	if (cmd != NULL && cmd->name == NULL)
+		cmd = NULL; // the global options
 
 	fprintf(
 	    stderr, "preallocctl%s%s: ", cmd ? " " : "", cmd ? cmd->name : "");
@@ -23,20 +31,19 @@ ctl_usage_error(const ctl_command *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'preallocctl%s%s --help'.\n", cmd ? " " : "",
 	    cmd ? cmd->name : "");
-	exit(PA_EXIT_USAGE);
+	exit(CTL_EXIT_USAGE);
 }
 
 int
-ctl_getopt(const ctl_command *cmd, int argc, char **argv, const char *optstring,
-    const struct option *longopts)
+ctl_getopt(const ctl_command *cmd, int argc, char **argv)
 {
 	int opt;
 
 	opterr = 0; // our own messages, naming the command
-	opt    = getopt_long(argc, argv, optstring, longopts, NULL);
-	if (opt == 'h' && cmd != NULL) {
+	opt    = getopt_long(argc, argv, cmd->optstring, cmd->longopts, NULL);
+	if (opt == 'h' && cmd->help != NULL) {
 		fputs(cmd->help, stdout);
-		exit(PA_EXIT_OK);
+		exit(CTL_EXIT_OK);
 	}
 	if (opt == ':')
 		ctl_usage_error(
@@ -52,12 +59,7 @@ ctl_getopt(const ctl_command *cmd, int argc, char **argv, const char *optstring,
 void
 ctl_only_help(const ctl_command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-
-	while (ctl_getopt(cmd, argc, argv, ":h", longopts) != -1)
+	while (ctl_getopt(cmd, argc, argv) != -1)
 		; // ctl_getopt handles --help and errors itself
 }
 
@@ -112,17 +114,13 @@ ctl_method(const ctl_command *cmd, const char *s)
 }
 
 int
-ctl_fail(const pa_err *err)
-{
-	fprintf(stderr, "preallocctl: %s (%s)\n", err->msg,
-	    pa_status_name(err->code));
-	return PA_EXIT_FAIL;
-}
-
-int
 ctl_exit(int rc, const pa_err *err, int ex)
 {
-	return rc == PA_OK ? ex : ctl_fail(err);
+	if (rc == PA_OK)
+		return ex;
+	fprintf(stderr, "preallocctl: %s (%s)\n", err->msg,
+	    pa_status_name(err->code));
+	return CTL_EXIT_FAILURE;
 }
 
 int
@@ -200,45 +198,41 @@ ctl_datavolume(pa_datavolume **out, const char *path, pa_err *err)
 int
 ctl_print(const ctl *c, json_t *root)
 {
-	int rc = PA_EXIT_OK;
+	pa_err err = PA_ERR_INIT;
+	int    rc  = PA_OK;
 
-	if (root == NULL) {
-		fprintf(stderr, "preallocctl: out of memory (%s)\n",
-		    pa_status_name(PA_RESOURCE_EXHAUSTED));
-		return PA_EXIT_FAIL;
-	}
-	if (output_print(stdout, c->format, root) != 0) {
-		fprintf(stderr,
-		    "preallocctl: cannot write the output: %s (%s)\n",
-		    strerror(errno), pa_status_name(PA_INTERNAL));
-		rc = PA_EXIT_FAIL;
-	}
+	if (root == NULL)
+		rc = pa_err_set(&err, PA_RESOURCE_EXHAUSTED, "out of memory");
+	else if (output_print(stdout, c->format, root) != 0)
+		rc = pa_err_set(&err, PA_INTERNAL,
+		    "cannot write the output: %s", strerror(errno));
 	json_decref(root);
-	return rc;
+	return ctl_exit(rc, &err, CTL_EXIT_OK);
 }
 
 int
 ctl_print_job(const ctl *c, const pa_job *job)
 {
 	pa_err err = PA_ERR_INIT;
+	int    rc;
 
-	if (ctl_print(c, view_job(job, c->format, false)) != PA_EXIT_OK)
-		return PA_EXIT_FAIL;
+	if (ctl_print(c, view_job(job, c->format, false)) != CTL_EXIT_OK)
+		return CTL_EXIT_FAILURE;
 	switch (job->state) {
 	case PA_JOB_SUCCEEDED:
-		return PA_EXIT_OK;
+		return CTL_EXIT_OK;
 	case PA_JOB_CANCELLED:
-		pa_err_set(&err, PA_CANCELLED,
+		rc = pa_err_set(&err, PA_CANCELLED,
 		    "job %s cancelled; the agent restored %s as it was",
 		    job->id, job->path);
 		break;
 	case PA_JOB_FAILED:
-		pa_err_set(&err,
+		rc = pa_err_set(&err,
 		    job->error_code != PA_OK ? job->error_code : PA_UNKNOWN,
 		    "job %s failed: %s", job->id, job->error_message);
 		break;
 	default: // --no-wait: queued or running is what was asked for
-		return PA_EXIT_OK;
+		return CTL_EXIT_OK;
 	}
-	return ctl_fail(&err);
+	return ctl_exit(rc, &err, CTL_EXIT_OK);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ctl.h: what preallocctl's commands share: the global options, exit codes,
-// option parsing with usage errors, and the commands themselves.
+// the command descriptor, option parsing with usage errors, and the
+// descriptors each cmd_<name>.c exports.
 #ifndef PREALLOC_CTL_H
 #define PREALLOC_CTL_H
 
@@ -13,9 +14,15 @@
 #include "view.h"
 #include "prealloc/prealloc.h"
 
-#define PA_EXIT_OK 0
-#define PA_EXIT_FAIL 1
-#define PA_EXIT_USAGE 2
+/**
+ * preallocctl's exit codes. A library status becomes one only in
+ * ctl_exit(); usage errors are CTL_EXIT_USAGE, from ctl_usage_error().
+ */
+enum {
+	CTL_EXIT_OK      = 0, // success, or --help
+	CTL_EXIT_FAILURE = 1, // the operation, a call or the job failed
+	CTL_EXIT_USAGE   = 2, // unknown command or option, bad argument
+};
 
 #define CTL_DEFAULT_POLICY "tcp://127.0.0.1:9650"
 #define CTL_DEFAULT_AGENT "tcp://127.0.0.1:9651"
@@ -31,31 +38,47 @@ typedef struct ctl {
 	const char   *tls_ca;
 } ctl;
 
-/** A command: its name, what it does, its usage text and its function. */
+/**
+ * One command, complete: each cmd_<name>.c exports one as cmd_<name>, and
+ * main.c lists them. The global help is made from name and summary.
+ */
 typedef struct ctl_command {
-	const char *name;
-	const char *summary;
-	const char *help; // printed as is by --help
+	const char *name;    // the word on the command line
+	const char *summary; // one line in 'preallocctl --help'
+	// getopt_long's options: optstring starts with ':' (after any '+')
+	// and holds 'h'; longopts holds "help" and ends with a zero entry.
+	const char          *optstring;
+	const struct option *longopts;
+	// Printed as is by --help. NULL only for the global options, whose
+	// help dispatch.c makes: ctl_getopt() then returns 'h'.
+	const char *help;
+	/**
+	 * Run the command; argv[0] is its name and optind is 0, so that it
+	 * parses its own options with ctl_getopt().
+	 * @return a CTL_EXIT_ code.
+	 */
 	int (*run)(
 	    const ctl *c, const struct ctl_command *cmd, int argc, char **argv);
 } ctl_command;
 
+/** The options of a command that has only --help. */
+extern const struct option ctl_help_only[];
+
 /**
  * Print "preallocctl[ <cmd>]: <message>" and the --help hint on stderr,
- * and exit 2. Only option parsing calls it.
+ * and exit CTL_EXIT_USAGE. Only option parsing calls it.
+ * @param cmd  NULL, or a descriptor with no name, for the global options.
  */
 void ctl_usage_error(const ctl_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
 /**
- * getopt_long for a command: --help prints its usage and exits 0; an
- * unknown option or a missing argument is a usage error (exit 2).
- * @p optstring must start with ':' (after any '+') and hold 'h'.
- * @param cmd  NULL for the global options: 'h' is then returned.
+ * getopt_long over @p cmd's options: --help prints its help and exits
+ * CTL_EXIT_OK (a descriptor with no help gets 'h' back); an unknown option
+ * or a missing argument is a usage error.
  * @return the next option's value, or -1 at the end.
  */
-int ctl_getopt(const ctl_command *cmd, int argc, char **argv,
-    const char *optstring, const struct option *longopts);
+int ctl_getopt(const ctl_command *cmd, int argc, char **argv);
 
 /** Parse the options of a command that has only --help. */
 void ctl_only_help(const ctl_command *cmd, int argc, char **argv);
@@ -78,12 +101,13 @@ uint64_t ctl_number(const ctl_command *cmd, const char *opt, const char *s);
 pa_method ctl_method(const ctl_command *cmd, const char *s);
 
 /**
- * Print "preallocctl: <message> (<CODE_NAME>)" on stderr.
- * @return PA_EXIT_FAIL.
+ * The one place a library status becomes an exit code.
+ * @param rc   a PA_ status.
+ * @param err  read when @p rc is not PA_OK: its message and code name go
+ *             to stderr as "preallocctl: <message> (<CODE_NAME>)".
+ * @param ex   the exit code to give when @p rc is PA_OK.
+ * @return @p ex for PA_OK, else CTL_EXIT_FAILURE.
  */
-int ctl_fail(const pa_err *err);
-
-/** @return @p ex when @p rc is PA_OK, else ctl_fail(@p err). */
 int ctl_exit(int rc, const pa_err *err, int ex);
 
 /** Make a client for the global options' URLs and TLS files. */
@@ -100,7 +124,7 @@ int ctl_datavolume(pa_datavolume **out, const char *path, pa_err *err);
 
 /**
  * Print @p root in the global format and release it.
- * @return PA_EXIT_OK, or PA_EXIT_FAIL when it could not be written.
+ * @return CTL_EXIT_OK, or CTL_EXIT_FAILURE when it could not be written.
  */
 int ctl_print(const ctl *c, json_t *root);
 
@@ -111,14 +135,14 @@ int ctl_print(const ctl *c, json_t *root);
  */
 int ctl_print_job(const ctl *c, const pa_job *job);
 
-int cmd_resolve(const ctl *c, const ctl_command *cmd, int argc, char **argv);
-int cmd_config(const ctl *c, const ctl_command *cmd, int argc, char **argv);
-int cmd_preallocate(
-    const ctl *c, const ctl_command *cmd, int argc, char **argv);
-int cmd_probe(const ctl *c, const ctl_command *cmd, int argc, char **argv);
-int cmd_jobs(const ctl *c, const ctl_command *cmd, int argc, char **argv);
-int cmd_job(const ctl *c, const ctl_command *cmd, int argc, char **argv);
-int cmd_cancel(const ctl *c, const ctl_command *cmd, int argc, char **argv);
-int cmd_provision(const ctl *c, const ctl_command *cmd, int argc, char **argv);
+// The commands, one per cmd_<name>.c.
+extern const ctl_command cmd_resolve;
+extern const ctl_command cmd_config;
+extern const ctl_command cmd_preallocate;
+extern const ctl_command cmd_probe;
+extern const ctl_command cmd_jobs;
+extern const ctl_command cmd_job;
+extern const ctl_command cmd_cancel;
+extern const ctl_command cmd_provision;
 
 #endif // PREALLOC_CTL_H

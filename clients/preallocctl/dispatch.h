@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+// dispatch.h: preallocctl's global options, its help made from the command
+// descriptors, and the choice of the command to run.
+#ifndef PREALLOC_DISPATCH_H
+#define PREALLOC_DISPATCH_H
+
+#include <stddef.h>
+
+#include "ctl.h"
+
+/**
+ * Parse the global options (defaults from PREALLOC_POLICY and
+ * PREALLOC_AGENT), then run the command named next. "help" and --help
+ * print the help made from the descriptors, "<command> --help" the
+ * command's. Exits only for help, --version and usage errors.
+ * @param cmds     @p ncmds descriptors, borrowed, in the order help lists
+ *                 them.
+ * @param version  what --version prints after "preallocctl ".
+ * @return the command's exit code.
+ */
+int dispatch_run(const ctl_command *const *cmds, size_t ncmds,
+    const char *version, int argc, char **argv);
+
+#endif // PREALLOC_DISPATCH_H
