@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: Apache-2.0
+// ctl_test.c: preallocctl's dispatch and option handling with made-up
+// commands, no daemon: global options, help made from the descriptors,
+// usage errors and exit codes; and that preallocctl.1 names every command.
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "daemon.h"
+#include "dispatch.h"
+#include "testlib.h"
+
+static const struct option alpha_options[] = {
+	{ "xray", required_argument, NULL, 'x' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define ALPHA_HELP "Usage: preallocctl alpha THING [--xray X]\n"
+
+// Prints what it was given, so that a test sees what dispatch passed on.
+static int
+alpha_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+{
+	const char *x = "-", *thing;
+
+	while (ctl_getopt(cmd, argc, argv) != -1)
+		x = optarg; // 'x', the only option left
+	thing = ctl_args(cmd, argc, argv, 1, 1, "THING");
+	printf("alpha x=%s thing=%s format=%d policy=%s agent=%s "
+	       "timeout=%u\n",
+	    x, thing, (int) c->format, c->policy_url, c->agent_url,
+	    c->timeout_ms);
+	return 7;
+}
+
+static const ctl_command alpha = {
+	.name      = "alpha",
+	.summary   = "the first command",
+	.optstring = ":x:h",
+	.longopts  = alpha_options,
+	.help      = ALPHA_HELP,
+	.run       = alpha_run,
+};
+
+// Fails as a library call would.
+static int
+fail_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+{
+	pa_err err = PA_ERR_INIT;
+
+	(void) c;
+	ctl_only_help(cmd, argc, argv);
+	ctl_args(cmd, argc, argv, 0, 0, "");
+	return ctl_exit(
+	    pa_err_set(&err, PA_NOT_FOUND, "no such thing"), &err, CTL_EXIT_OK);
+}
+
+static const ctl_command fail = {
+	.name      = "fail",
+	.summary   = "the second command",
+	.optstring = ":h",
+	.longopts  = ctl_help_only,
+	.help      = "Usage: preallocctl fail\n",
+	.run       = fail_run,
+};
+
+static const ctl_command *const table[] = { &alpha, &fail };
+
+typedef struct result {
+	int  status;
+	char out[8192], err[8192];
+} result;
+
+static void
+read_into(char *buf, size_t size, int fd)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+}
+
+// Run dispatch_run() on "preallocctl" and the NULL-terminated words in a
+// child, as the program would: it may exit().
+static result *
+dispatch(const char *word, ...)
+{
+	static result r;
+	char         *argv[32] = { "preallocctl" };
+	int           argc = 1, st = 0;
+	FILE         *o = tmpfile(), *e = tmpfile();
+	va_list       ap;
+	pid_t         pid;
+
+	va_start(ap, word);
+	for (const char *w = word; w != NULL; w = va_arg(ap, const char *))
+		argv[argc++] = (char *) w;
+	va_end(ap);
+	argv[argc] = NULL;
+	assert_non_null(o);
+	assert_non_null(e);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		dup2(fileno(o), STDOUT_FILENO);
+		dup2(fileno(e), STDERR_FILENO);
+		st = dispatch_run(table, 2, "9.9", argc, argv);
+		fflush(stdout);
+		_exit(st);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	r.status = WEXITSTATUS(st);
+	read_into(r.out, sizeof(r.out), dup(fileno(o)));
+	read_into(r.err, sizeof(r.err), dup(fileno(e)));
+	fclose(o);
+	fclose(e);
+	return &r;
+}
+
+static void
+test_ctl__runs_the_named_command_with_the_global_options(void **state)
+{
+	result *r;
+
+	(void) state;
+	r = dispatch("-o", "json", "--policy", "ipc://p", "-a", "ipc://a",
+	    "--timeout=500ms", "alpha", "--xray", "1", "t", NULL);
+	assert_int_equal(r->status, 7);
+	assert_string_equal(r->out,
+	    "alpha x=1 thing=t format=1 policy=ipc://p agent=ipc://a "
+	    "timeout=500\n");
+	assert_string_equal(r->err, "");
+	r = dispatch("-t", "2m", "-o", "yaml", "alpha", "t", NULL);
+	assert_int_equal(r->status, 7);
+	assert_non_null(strstr(r->out, "format=2 "));
+	assert_non_null(strstr(r->out, "timeout=120000\n"));
+}
+
+static void
+test_ctl__urls_come_from_the_environment_else_the_defaults(void **state)
+{
+	result *r;
+
+	(void) state;
+	setenv("PREALLOC_POLICY", "ipc://env-p", 1);
+	setenv("PREALLOC_AGENT", "", 1);
+	r = dispatch("alpha", "t", NULL);
+	assert_non_null(
+	    strstr(r->out, "policy=ipc://env-p agent=" CTL_DEFAULT_AGENT " "));
+	unsetenv("PREALLOC_POLICY");
+	unsetenv("PREALLOC_AGENT");
+	r = dispatch("alpha", "t", NULL);
+	assert_non_null(strstr(r->out, "policy=" CTL_DEFAULT_POLICY " "));
+}
+
+static void
+test_ctl__command_flags_go_before_or_after_its_arguments(void **state)
+{
+	result *r;
+
+	(void) state;
+	r = dispatch("alpha", "t", "-x", "2", NULL);
+	assert_int_equal(r->status, 7);
+	assert_non_null(strstr(r->out, "alpha x=2 thing=t "));
+	// After "--" a word that looks like an option is an argument.
+	r = dispatch("alpha", "--", "-x", NULL);
+	assert_int_equal(r->status, 7);
+	assert_non_null(strstr(r->out, "alpha x=- thing=-x "));
+}
+
+static void
+test_ctl__global_options_stop_at_the_command(void **state)
+{
+	result *r;
+
+	(void) state;
+	r = dispatch("alpha", "-o", "json", "t", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_string_equal(r->err,
+	    "preallocctl alpha: unknown option '-o'\n"
+	    "Try 'preallocctl alpha --help'.\n");
+	assert_string_equal(r->out, "");
+}
+
+static void
+test_ctl__help_is_made_from_the_descriptors(void **state)
+{
+	char    first[sizeof(((result *) 0)->out)];
+	result *r;
+
+	(void) state;
+	r = dispatch("--help", NULL);
+	assert_int_equal(r->status, CTL_EXIT_OK);
+	assert_non_null(strstr(
+	    r->out, "Usage: preallocctl [options] <command> [<args>]\n"));
+	assert_non_null(strstr(r->out,
+	    "Commands:\n"
+	    "  alpha        the first command\n"
+	    "  fail         the second command\n\n"
+	    "Run 'preallocctl <command> --help' for its options.\n"));
+	assert_string_equal(r->err, "");
+	snprintf(first, sizeof(first), "%s", r->out);
+	// -h, "help", and --help before a command print the same.
+	assert_string_equal(dispatch("-h", NULL)->out, first);
+	assert_string_equal(dispatch("help", NULL)->out, first);
+	assert_string_equal(dispatch("--help", "alpha", NULL)->out, first);
+}
+
+static void
+test_ctl__command_help_prints_its_text_and_runs_nothing(void **state)
+{
+	result *r;
+
+	(void) state;
+	r = dispatch("-o", "json", "alpha", "--help", NULL);
+	assert_int_equal(r->status, CTL_EXIT_OK);
+	assert_string_equal(r->out, ALPHA_HELP);
+	// --help wins over what else is wrong on the line.
+	r = dispatch("fail", "-h", "extra", NULL);
+	assert_int_equal(r->status, CTL_EXIT_OK);
+	assert_string_equal(r->out, "Usage: preallocctl fail\n");
+}
+
+static void
+test_ctl__unknown_or_missing_command_is_a_usage_error(void **state)
+{
+	result *r;
+
+	(void) state;
+	r = dispatch("bogus", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_string_equal(r->err,
+	    "preallocctl: unknown command 'bogus'\n"
+	    "Try 'preallocctl --help'.\n");
+	r = dispatch(NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_string_equal(r->err,
+	    "preallocctl: no command given\nTry 'preallocctl --help'.\n");
+}
+
+static void
+test_ctl__option_errors_name_the_command(void **state)
+{
+	result *r;
+
+	(void) state;
+	r = dispatch("alpha", "t", "-x", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_string_equal(r->err,
+	    "preallocctl alpha: option '-x' needs an argument\n"
+	    "Try 'preallocctl alpha --help'.\n");
+	r = dispatch("alpha", "--bogus", "t", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_non_null(strstr(r->err, "unknown option '--bogus'\n"));
+	r = dispatch("alpha", "-q", "t", NULL);
+	assert_non_null(strstr(r->err, "unknown option '-q'\n"));
+	r = dispatch("--bogus", "alpha", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_string_equal(r->err,
+	    "preallocctl: unknown option '--bogus'\n"
+	    "Try 'preallocctl --help'.\n");
+	r = dispatch("--policy", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_non_null(strstr(r->err, "option '--policy' needs an argument"));
+}
+
+static void
+test_ctl__bad_global_values_are_usage_errors(void **state)
+{
+	static const char *const bad_timeouts[] = { "0", "abc", "5x", "-1s",
+		"9999999999" };
+	result                  *r;
+
+	(void) state;
+	r = dispatch("-o", "xml", "alpha", "t", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_non_null(strstr(r->err, "--output: unknown format 'xml'"));
+	for (size_t i = 0; i < sizeof(bad_timeouts) / sizeof(bad_timeouts[0]);
+	     i++) {
+		r = dispatch("-t", bad_timeouts[i], "alpha", "t", NULL);
+		assert_int_equal(r->status, CTL_EXIT_USAGE);
+		assert_non_null(strstr(r->err, "is not a duration"));
+	}
+}
+
+static void
+test_ctl__positional_arguments_are_counted(void **state)
+{
+	result *r;
+
+	(void) state;
+	r = dispatch("alpha", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_string_equal(r->err,
+	    "preallocctl alpha: missing THING\n"
+	    "Try 'preallocctl alpha --help'.\n");
+	r = dispatch("alpha", "a", "b", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_non_null(strstr(r->err, "unexpected argument 'b'\n"));
+}
+
+static void
+test_ctl__a_failed_status_exits_1_with_its_code_name(void **state)
+{
+	result *r;
+
+	(void) state;
+	r = dispatch("fail", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_string_equal(r->err, "preallocctl: no such thing (NOT_FOUND)\n");
+	assert_string_equal(r->out, "");
+}
+
+static void
+test_ctl__version_prints_the_one_given(void **state)
+{
+	result *r;
+
+	(void) state;
+	r = dispatch("--version", "alpha", NULL);
+	assert_int_equal(r->status, CTL_EXIT_OK);
+	assert_string_equal(r->out, "preallocctl 9.9\n");
+	assert_string_equal(dispatch("-V", NULL)->out, "preallocctl 9.9\n");
+}
+
+// Whether the space-separated list @p list holds the word @p w.
+static bool
+has_word(const char *list, const char *w)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), " %s ", w);
+	return strstr(list, key) != NULL;
+}
+
+static void
+test_ctl__man_page_names_every_command_and_no_other(void **state)
+{
+	const char *src         = getenv("PREALLOC_SOURCE_DIR");
+	char        names[1024] = " ", man_names[1024] = " ", word[64];
+	char       *help = NULL, *man = NULL, *p;
+
+	(void) state;
+	if (src == NULL)
+		skip(); // only ctest says where the sources are
+	assert_int_equal(testlib_capture(&help, "'%s' --help",
+	                     testlib_built("clients/preallocctl/preallocctl")),
+	    0);
+	// The command names: the first word of each line under "Commands:".
+	assert_non_null(p = strstr(help, "\nCommands:\n"));
+	for (p = strchr(p + 1, '\n') + 1;
+	     sscanf(p, "  %63s", word) == 1 && strncmp(p, "  ", 2) == 0;
+	     p = strchr(p, '\n') + 1) {
+		strcat(names, word);
+		strcat(names, " ");
+	}
+	assert_int_equal(testlib_capture(&man,
+	                     "sed -n 's/^\\.It Cm \\([a-z]*\\).*/\\1/p' "
+	                     "'%s/clients/preallocctl/preallocctl.1' | uniq",
+	                     src),
+	    0);
+	for (char *w = strtok(man, "\n"); w != NULL; w = strtok(NULL, "\n")) {
+		if (!has_word(names, w))
+			fail_msg("preallocctl.1 has '%s'; --help lists:%s", w,
+			    names);
+		strcat(man_names, w);
+		strcat(man_names, " ");
+	}
+	for (char *w = strtok(names, " "); w != NULL; w = strtok(NULL, " "))
+		if (!has_word(man_names, w))
+			fail_msg("preallocctl.1 lacks command '%s'", w);
+	free(help);
+	free(man);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    test_ctl__runs_the_named_command_with_the_global_options),
+		cmocka_unit_test(
+		    test_ctl__urls_come_from_the_environment_else_the_defaults),
+		cmocka_unit_test(
+		    test_ctl__command_flags_go_before_or_after_its_arguments),
+		cmocka_unit_test(test_ctl__global_options_stop_at_the_command),
+		cmocka_unit_test(test_ctl__help_is_made_from_the_descriptors),
+		cmocka_unit_test(
+		    test_ctl__command_help_prints_its_text_and_runs_nothing),
+		cmocka_unit_test(
+		    test_ctl__unknown_or_missing_command_is_a_usage_error),
+		cmocka_unit_test(test_ctl__option_errors_name_the_command),
+		cmocka_unit_test(test_ctl__bad_global_values_are_usage_errors),
+		cmocka_unit_test(test_ctl__positional_arguments_are_counted),
+		cmocka_unit_test(
+		    test_ctl__a_failed_status_exits_1_with_its_code_name),
+		cmocka_unit_test(test_ctl__version_prints_the_one_given),
+		cmocka_unit_test(
+		    test_ctl__man_page_names_every_command_and_no_other),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
