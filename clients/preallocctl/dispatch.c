@@ -160,8 +160,14 @@ dispatch_run(const ctl_command *const *cmds, size_t ncmds, const char *version,
 	}
 	if (optind >= argc)
 		ctl_usage_error(NULL, "no command given");
-	if (strcmp(argv[optind], "help") == 0)
-		usage(cmds, ncmds);
+	if (strcmp(argv[optind], "help") == 0) {
+		if (optind + 1 >= argc)
+			usage(cmds, ncmds);
+		// "help <command>" is "<command> --help".
+		fputs(
+		    find_command(cmds, ncmds, argv[optind + 1])->help, stdout);
+		exit(CTL_EXIT_OK);
+	}
 	cmd = find_command(cmds, ncmds, argv[optind]);
 	argc -= optind;
 	argv += optind;

@@ -11,8 +11,9 @@
 /**
  * Parse the global options (defaults from PREALLOC_POLICY and
  * PREALLOC_AGENT), then run the command named next. "help" and --help
- * print the help made from the descriptors, "<command> --help" the
- * command's. Exits only for help, --version and usage errors.
+ * print the help made from the descriptors; "help <command>" and
+ * "<command> --help" the command's. Exits only for help, --version and
+ * usage errors.
  * @param cmds     @p ncmds descriptors, borrowed, in the order help lists
  *                 them.
  * @param version  what --version prints after "preallocctl ".

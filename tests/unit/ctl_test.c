@@ -230,6 +230,23 @@ test_ctl__command_help_prints_its_text_and_runs_nothing(void **state)
 }
 
 static void
+test_ctl__help_with_a_command_prints_its_help(void **state)
+{
+	result *r;
+
+	(void) state;
+	r = dispatch("help", "alpha", NULL);
+	assert_int_equal(r->status, CTL_EXIT_OK);
+	assert_string_equal(r->out, ALPHA_HELP);
+	r = dispatch("help", "bogus", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_string_equal(r->err,
+	    "preallocctl: unknown command 'bogus'\n"
+	    "Try 'preallocctl --help'.\n");
+	assert_string_equal(r->out, "");
+}
+
+static void
 test_ctl__unknown_or_missing_command_is_a_usage_error(void **state)
 {
 	result *r;
@@ -395,6 +412,7 @@ main(void)
 		cmocka_unit_test(test_ctl__help_is_made_from_the_descriptors),
 		cmocka_unit_test(
 		    test_ctl__command_help_prints_its_text_and_runs_nothing),
+		cmocka_unit_test(test_ctl__help_with_a_command_prints_its_help),
 		cmocka_unit_test(
 		    test_ctl__unknown_or_missing_command_is_a_usage_error),
 		cmocka_unit_test(test_ctl__option_errors_name_the_command),
