@@ -11,11 +11,6 @@
 #include "ctl.h"
 #include "quantity.h"
 
-const struct option ctl_help_only[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 void
 ctl_usage_error(const ctl_command *cmd, const char *fmt, ...)
 {
@@ -23,7 +18,6 @@ ctl_usage_error(const ctl_command *cmd, const char *fmt, ...)
 
 	if (cmd != NULL && cmd->name == NULL)
 		cmd = NULL; // the global options
-
 	fprintf(
 	    stderr, "preallocctl%s%s: ", cmd ? " " : "", cmd ? cmd->name : "");
 	va_start(ap, fmt);
@@ -55,6 +49,11 @@ ctl_getopt(const ctl_command *cmd, int argc, char **argv)
 		ctl_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 	return opt;
 }
+
+const struct option ctl_help_only[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 
 void
 ctl_only_help(const ctl_command *cmd, int argc, char **argv)
