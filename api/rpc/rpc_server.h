@@ -54,12 +54,13 @@ typedef struct rpc_server_opts {
 } rpc_server_opts;
 
 #define RPC_DEFAULT_MAX_MSG (1024 * 1024)
-#define RPC_SERVER_OPTS_INIT                                                  \
-	{                                                                     \
-		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64,                \
-		.blocking_threads = 4, .ipc_mode = 0660, .ipc_gid = -1,       \
-		.max_conns = 0, .tls = { NULL, NULL, NULL }, .observe = NULL, \
-		.observe_arg = NULL                                           \
+#define RPC_SERVER_OPTS_INIT                                            \
+	{                                                               \
+		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64,          \
+		.blocking_threads = 4, .ipc_mode = 0660, .ipc_gid = -1, \
+		.max_conns = 0,                                         \
+		.tls       = { .cert = NULL, .key = NULL, .ca = NULL }, \
+		.observe = NULL, .observe_arg = NULL                    \
 	}
 
 /**
