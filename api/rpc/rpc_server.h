@@ -101,7 +101,8 @@ int rpc_server_bind_blocking(rpc_server *s,
 
 /**
  * Listen on @p url (ipc://, tcp://, tls+tcp://). TLS takes the options'
- * certificate, key and CA, checked as rpc_tls_server_config() does.
+ * certificate, key and CA, checked as rpc_tls_server_config()
+ * (rpc_tls_server.h) does.
  *
  * An ipc:// path is decided on before nng touches it, and nothing that is
  * not a dead socket is ever removed:
