@@ -22,11 +22,12 @@ typedef struct rpc_client_opts {
 	const char   *tls_server_name; // NULL: the URL's host
 } rpc_client_opts;
 
-#define RPC_CLIENT_OPTS_INIT                                     \
-	{                                                        \
-		.max_msg = 1024 * 1024, .deadline_ms = 30000,    \
-		.connect_ms = 1000, .tls = { NULL, NULL, NULL }, \
-		.tls_server_name = NULL                          \
+#define RPC_CLIENT_OPTS_INIT                                                  \
+	{                                                                     \
+		.max_msg = 1024 * 1024, .deadline_ms = 30000,                 \
+		.connect_ms      = 1000,                                      \
+		.tls             = { .cert = NULL, .key = NULL, .ca = NULL }, \
+		.tls_server_name = NULL                                       \
 	}
 
 /**

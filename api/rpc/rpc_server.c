@@ -27,7 +27,7 @@
 #include "rpc_envelope.h"
 #include "rpc_ipc.h"
 #include "rpc_server.h"
-#include "rpc_tls.h"
+#include "rpc_tls_server.h"
 
 #define SERVER_MAX_METHODS 32
 #define SERVER_MAX_LISTENERS 8

@@ -54,12 +54,13 @@ typedef struct rpc_server_opts {
 } rpc_server_opts;
 
 #define RPC_DEFAULT_MAX_MSG (1024 * 1024)
-#define RPC_SERVER_OPTS_INIT                                                  \
-	{                                                                     \
-		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64,                \
-		.blocking_threads = 4, .ipc_mode = 0660, .ipc_gid = -1,       \
-		.max_conns = 0, .tls = { NULL, NULL, NULL }, .observe = NULL, \
-		.observe_arg = NULL                                           \
+#define RPC_SERVER_OPTS_INIT                                            \
+	{                                                               \
+		.max_msg = RPC_DEFAULT_MAX_MSG, .workers = 64,          \
+		.blocking_threads = 4, .ipc_mode = 0660, .ipc_gid = -1, \
+		.max_conns = 0,                                         \
+		.tls       = { .cert = NULL, .key = NULL, .ca = NULL }, \
+		.observe = NULL, .observe_arg = NULL                    \
 	}
 
 /**
@@ -100,7 +101,8 @@ int rpc_server_bind_blocking(rpc_server *s,
 
 /**
  * Listen on @p url (ipc://, tcp://, tls+tcp://). TLS takes the options'
- * certificate, key and CA, checked as rpc_tls_server_config() does.
+ * certificate, key and CA, checked as rpc_tls_server_config()
+ * (rpc_tls_server.h) does.
  *
  * An ipc:// path is decided on before nng touches it, and nothing that is
  * not a dead socket is ever removed:

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// rpc_tls.c: build nng TLS configurations from PEM files.
+// rpc_tls.c: build nng TLS configurations from PEM files: the checks both
+// sides make, and the client's configuration. The server's is in
+// rpc_tls_server.c, so that libprealloc carries no server code.
 //
 // nng takes a certificate and a key without checking that they belong
 // together or that the certificate is valid now; a server so configured
@@ -175,8 +177,8 @@ tls_require_peer(nng_tls_config *cfg, const char *ca, pa_err *err)
 	return rc;
 }
 
-static int
-tls_config(nng_tls_config **out, nng_tls_mode mode, const char *server_name,
+int
+rpc_tls_config(nng_tls_config **out, nng_tls_mode mode, const char *server_name,
     const rpc_tls_files *files, pa_err *err)
 {
 	nng_tls_config *cfg = NULL;
@@ -208,20 +210,11 @@ done:
 }
 
 int
-rpc_tls_server_config(
-    nng_tls_config **out, const rpc_tls_files *files, pa_err *err)
-{
-	if (files->cert == NULL || files->key == NULL)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "a TLS listener needs a certificate and a key");
-	return tls_config(out, NNG_TLS_MODE_SERVER, NULL, files, err);
-}
-
-int
 rpc_tls_client_config(nng_tls_config **out, const char *server_name,
     const rpc_tls_files *files, pa_err *err)
 {
-	return tls_config(out, NNG_TLS_MODE_CLIENT, server_name, files, err);
+	return rpc_tls_config(
+	    out, NNG_TLS_MODE_CLIENT, server_name, files, err);
 }
 
 int

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # importer_install_test.sh: install the build into a temp prefix, build
-# clients/examples/importer.c against it with pkg-config, and run it
-# against the installed prealloc-policyd and prealloc-agentd.
+# clients/examples/importer.c against it with pkg-config and with CMake's
+# find_package(prealloc), and run it against the installed
+# prealloc-policyd and prealloc-agentd.
 #
 # Usage: importer_install_test.sh BUILD_DIR SOURCE_DIR [SANITIZE]
 # SANITIZE 1: the build uses ASan and UBSan, so the importer must too.
@@ -69,6 +70,29 @@ cc -std=c11 "${sanitize[@]}" -o "$tmp/importer-static" "$src/clients/examples/im
 	$(pkg-config --cflags prealloc) "$libdir/libprealloc.a" \
 	$(pkg-config --static --libs-only-l prealloc | sed 's/-lprealloc//') ||
 	fail "importer.c does not link against libprealloc.a"
+
+# find_package(prealloc) gives targets that carry the include directory
+# and the link dependencies, for the shared and the static library.
+[ -f "$libdir/cmake/prealloc/preallocConfig.cmake" ] ||
+	fail "preallocConfig.cmake not installed"
+[ -f "$libdir/cmake/prealloc/preallocConfigVersion.cmake" ] ||
+	fail "preallocConfigVersion.cmake not installed"
+mkdir -p "$tmp/cmake"
+cat >"$tmp/cmake/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.18)
+project(importer C)
+set(CMAKE_C_STANDARD 11)
+find_package(prealloc 0.1 REQUIRED CONFIG)
+add_executable(importer-cmake "$src/clients/examples/importer.c")
+target_link_libraries(importer-cmake PRIVATE prealloc::prealloc)
+add_executable(importer-cmake-static "$src/clients/examples/importer.c")
+target_link_libraries(importer-cmake-static PRIVATE prealloc::prealloc_static)
+CMAKE
+cmake -S "$tmp/cmake" -B "$tmp/cmake/build" -DCMAKE_PREFIX_PATH="$prefix" \
+	-DCMAKE_C_FLAGS="-Wall -Wextra -Werror ${sanitize[*]}" \
+	-DCMAKE_EXE_LINKER_FLAGS="${sanitize[*]}" >"$tmp/cmake.log" 2>&1 &&
+	cmake --build "$tmp/cmake/build" >>"$tmp/cmake.log" 2>&1 ||
+	{ cat "$tmp/cmake.log" >&2; fail "find_package(prealloc) build"; }
 export LD_LIBRARY_PATH=$libdir
 
 # The installed daemons. The agent may not be installed yet.
@@ -122,6 +146,12 @@ grep -q '^targetSize: 62914560$' "$tmp/out1" || fail "$(cat "$tmp/out1")"
 cmp -n 1000000 "$tmp/image.raw" "$tmp/vol/disk.img" || fail "image bytes"
 "$tmp/importer-static" "$tmp/sparse.yaml" "$tmp/vol" >/dev/null ||
 	fail "static importer"
+for exe in importer-cmake importer-cmake-static; do
+	"$tmp/cmake/build/$exe" "$tmp/sparse.yaml" "$tmp/vol" >"$tmp/out-$exe" ||
+		fail "$exe"
+	grep -q '^decidedBy: dataVolume$' "$tmp/out-$exe" ||
+		fail "$(cat "$tmp/out-$exe")"
+done
 
 # A bad DataVolume is reported with its position.
 printf 'apiVersion: cdi.kubevirt.io/v1beta1\nkind: DataVolume\n' >"$tmp/bad.yaml"

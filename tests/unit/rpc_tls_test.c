@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc_tls.h"
+#include "rpc_tls_server.h"
 #include "testlib.h"
 #include "tlscerts.h"
 

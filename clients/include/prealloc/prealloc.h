@@ -47,9 +47,12 @@ typedef struct pa_client_opts {
 	const char *tls_server_name;
 } pa_client_opts;
 
-#define PA_CLIENT_OPTS_INIT                                                \
-	{                                                                  \
-		NULL, NULL, 30000, 1000, 4, 100, NULL, NULL, NULL, NULL    \
+#define PA_CLIENT_OPTS_INIT                                                    \
+	{                                                                      \
+		.policy_urls = NULL, .agent_urls = NULL, .deadline_ms = 30000, \
+		.connect_ms = 1000, .max_retries = 4, .backoff_ms = 100,       \
+		.tls_cert = NULL, .tls_key = NULL, .tls_ca = NULL,             \
+		.tls_server_name = NULL                                        \
 	}
 
 /**
@@ -178,9 +181,10 @@ typedef struct pa_prealloc_req {
 	uint32_t    wait_ms; // how long the agent waits before answering
 } pa_prealloc_req;
 
-#define PA_PREALLOC_REQ_INIT                                    \
-	{                                                       \
-		NULL, NULL, 0, 0, PA_METHOD_AUTO, false, 0      \
+#define PA_PREALLOC_REQ_INIT                                              \
+	{                                                                 \
+		.request_id = NULL, .path = NULL, .size = 0, .offset = 0, \
+		.method = PA_METHOD_AUTO, .force = false, .wait_ms = 0    \
 	}
 
 /** A preallocation job on an agent. */

@@ -46,12 +46,9 @@ typedef struct pa_err {
 	char msg[PA_ERR_MSG_SIZE];
 } pa_err;
 
-#define PA_ERR_INIT       \
-	{                 \
-		PA_OK,    \
-		{         \
-			0 \
-		}         \
+#define PA_ERR_INIT                         \
+	{                                   \
+		.code = PA_OK, .msg = { 0 } \
 	}
 
 /**
