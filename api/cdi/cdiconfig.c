@@ -62,12 +62,11 @@ static const char *const cdiconfig_foreign_spec[] = {
 	"logVerbosity",
 };
 
-static const char cdiconfig_default_yaml[] =
-    "apiVersion: " CDICONFIG_API_VERSION "\n"
-    "kind: " CDICONFIG_KIND "\n"
-    "metadata:\n"
-    "  name: config\n"
-    "spec: {}\n";
+static const char cdiconfig_default_yaml[] = "apiVersion: " CDI_API_VERSION "\n"
+                                             "kind: " CDI_KIND_CDICONFIG "\n"
+                                             "metadata:\n"
+                                             "  name: config\n"
+                                             "spec: {}\n";
 
 static void
 setting_init(cdiconfig_setting *s)
@@ -177,15 +176,13 @@ nomem(parse_ctx *ctx)
 	    ctx->c->filename);
 }
 
-static int warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
+// add_warning keeps a positioned warning in the snapshot; it is also the
+// yamldoc_warn_fn for documents the stream holds besides the CDIConfig.
 static int
-warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
+add_warning(void *arg, const char *msg)
 {
-	cdiconfig *c = ctx->c;
-	char       buf[CDICONFIG_WARN_SIZE];
-	va_list    ap;
+	parse_ctx *ctx = arg;
+	cdiconfig *c   = ctx->c;
 
 	if (c->nwarnings == c->warnings_cap) {
 		size_t want   = c->warnings_cap == 0 ? 4 : c->warnings_cap * 2;
@@ -196,13 +193,25 @@ warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
 		c->warnings     = bigger;
 		c->warnings_cap = want;
 	}
-	va_start(ap, fmt);
-	yamldoc_vformat(buf, sizeof(buf), n, fmt, ap);
-	va_end(ap);
-	if ((c->warnings[c->nwarnings] = strdup(buf)) == NULL)
+	if ((c->warnings[c->nwarnings] = strdup(msg)) == NULL)
 		return nomem(ctx);
 	c->nwarnings++;
 	return PA_OK;
+}
+
+static int warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
+{
+	char    buf[CDICONFIG_WARN_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	yamldoc_vformat(buf, sizeof(buf), n, fmt, ap);
+	va_end(ap);
+	return add_warning(ctx, buf);
 }
 
 // unknown_field warns about a field this parser does not know, or, when
@@ -262,17 +271,6 @@ join_path(char buf[CDICONFIG_PATH_SIZE], const char *parent, const char *key)
 	buf[a + 1 + b] = '\0';
 }
 
-static int
-check_class_name(parse_ctx *ctx, const yamldoc_node *key, const char *path)
-{
-	pa_err why = PA_ERR_INIT;
-
-	if (k8sname_subdomain(key->str, key->len, &why) == PA_OK)
-		return PA_OK;
-	return yamldoc_fail(
-	    ctx->err, ctx->where, key, "%s: storage class %s", path, why.msg);
-}
-
 // parse_class_map reads `storageClass: {name: value, ...}`.
 static int
 parse_class_map(
@@ -290,7 +288,8 @@ parse_class_map(
 		const yamldoc_node *key = map->items[2 * i];
 		cdiconfig_setting  *s   = NULL;
 
-		if ((rc = check_class_name(ctx, key, path)) != PA_OK)
+		if ((rc = yamldoc_check_name(key, path, "storage class",
+		         k8sname_subdomain, ctx->where, ctx->err)) != PA_OK)
 			return rc;
 		if (class_entry(&s, ctx->c, key->str, key->len) != 0)
 			return nomem(ctx);
@@ -418,64 +417,22 @@ parse_object(parse_ctx *ctx, const yamldoc_node *doc)
 	return rc;
 }
 
-static bool
-is_cdiconfig(const yamldoc_node *doc)
-{
-	return yamldoc_is(
-	           yamldoc_map_get(doc, "apiVersion"), CDICONFIG_API_VERSION) &&
-	    yamldoc_is(yamldoc_map_get(doc, "kind"), CDICONFIG_KIND);
-}
-
-static int
-ignore_document(parse_ctx *ctx, const yamldoc_node *doc, size_t i)
-{
-	const yamldoc_node *kind = yamldoc_map_get(doc, "kind");
-	const yamldoc_node *api  = yamldoc_map_get(doc, "apiVersion");
-
-	if (kind != NULL && kind->kind == YAMLDOC_SCALAR)
-		return warn(ctx, doc,
-		    "document %zu ignored: kind %s, apiVersion %s is not a "
-		    "CDIConfig of " CDICONFIG_API_VERSION,
-		    i + 1, kind->str,
-		    api != NULL && api->kind == YAMLDOC_SCALAR ? api->str
-		                                               : "(none)");
-	return warn(ctx, doc, "document %zu ignored: it has no kind", i + 1);
-}
-
-// find_cdiconfig picks the one CDIConfig document out of a stream.
+// find_cdiconfig picks the one CDIConfig document out of a stream. Other
+// documents (a ConfigMap wrapped around it, a list) leave a warning.
 static int
 find_cdiconfig(
     const yamldoc_node **out, parse_ctx *ctx, const yamldoc_stream *s)
 {
-	const yamldoc_node *found = NULL;
-	int                 rc    = PA_OK;
+	const yamldoc_object want = {
+		.api_version = CDI_API_VERSION,
+		.kind        = CDI_KIND_CDICONFIG,
+		.noun        = CDI_KIND_CDICONFIG " document",
+		.advice      = "the stream must hold exactly one",
+		.warn        = add_warning,
+		.warn_arg    = ctx,
+	};
 
-	for (size_t i = 0; i < yamldoc_stream_count(s) && rc == PA_OK; i++) {
-		const yamldoc_node *doc = yamldoc_stream_doc(s, i);
-
-		if (yamldoc_is_null(doc)) // `---` with nothing after it
-			continue;
-		if (!is_cdiconfig(doc))
-			rc = ignore_document(ctx, doc, i);
-		else if (found != NULL)
-			rc = yamldoc_fail(ctx->err, ctx->where, doc,
-			    "a second CDIConfig document (the first starts at "
-			    "line %d); the stream must hold exactly one",
-			    found->line);
-		else
-			found = doc;
-	}
-	if (rc == PA_OK && found == NULL) {
-		if (ctx->where != NULL)
-			ctx->where->line = ctx->where->column = 0;
-		rc = pa_err_set(ctx->err, PA_INVALID_ARGUMENT,
-		    "%s: no CDIConfig document (apiVersion: "
-		    "cdi.kubevirt.io/v1beta1, kind: CDIConfig)",
-		    ctx->c->filename);
-	}
-	if (rc == PA_OK)
-		*out = found;
-	return rc;
+	return yamldoc_find(out, s, &want, ctx->where, ctx->err);
 }
 
 static void
@@ -751,9 +708,8 @@ emit_document(emitter *e, const cdiconfig *c, const cdiconfig_entry **sorted)
 	emit(e, &ev,
 	    yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
 	emit_map(e, true, false);
-	emit_pair(
-	    e, "apiVersion", CDICONFIG_API_VERSION, YAML_PLAIN_SCALAR_STYLE);
-	emit_pair(e, "kind", CDICONFIG_KIND, YAML_PLAIN_SCALAR_STYLE);
+	emit_pair(e, "apiVersion", CDI_API_VERSION, YAML_PLAIN_SCALAR_STYLE);
+	emit_pair(e, "kind", CDI_KIND_CDICONFIG, YAML_PLAIN_SCALAR_STYLE);
 	emit_scalar(e, "metadata", YAML_PLAIN_SCALAR_STYLE);
 	emit_map(e, true, false);
 	emit_pair(e, "name", c->name != NULL ? c->name : "config",
