@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cdi.h"
+#include "overhead.h" // CDI's filesystemOverhead rules: overhead_milli()
 #include "prealloc/status.h"
 #include "yamldoc.h"
 
@@ -40,9 +41,9 @@ typedef struct cdiconfig_opts {
 	yamldoc_pos *error_pos;
 } cdiconfig_opts;
 
-#define CDICONFIG_OPTS_INIT                                          \
-	{                                                            \
-		.generation = 0, .strict = false, .error_pos = NULL  \
+#define CDICONFIG_OPTS_INIT                                         \
+	{                                                           \
+		.generation = 0, .strict = false, .error_pos = NULL \
 	}
 
 /**

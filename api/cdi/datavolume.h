@@ -8,6 +8,7 @@
 
 #include "cdi.h"
 #include "prealloc/status.h"
+#include "quantity.h" // a DataVolume's size is a quantity: quantity_parse()
 #include "yamldoc.h"
 
 #ifdef __cplusplus

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // datavolume.c: libprealloc's pa_datavolume_parse(): the DataVolume parser
-// of api/cdi, its result copied into one arena for pa_datavolume_free().
+// of api/cdi, its result copied into one arena for pa_datavolume_free();
+// and pa_parse_quantity(), the quantities its size is written in.
 #include "arena.h"
 #include "datavolume.h"
 #include "prealloc/prealloc.h"
 
-// The public enums carry the wire's values, as datavolume.h's do.
-_Static_assert((int) PA_TRUE == (int) CDICONFIG_TRUE &&
-        (int) PA_FALSE == (int) CDICONFIG_FALSE &&
+// The public volume modes carry the wire's values, as datavolume.h's do
+// (config.c checks the tristate).
+_Static_assert((int) PA_VOLUME_FILESYSTEM == (int) DATAVOLUME_FILESYSTEM &&
         (int) PA_VOLUME_BLOCK == (int) DATAVOLUME_BLOCK,
-    "pa_ and cdi enums differ");
+    "pa_volume_mode and datavolume_mode differ");
 
 int
 pa_datavolume_parse(pa_datavolume **out, const char *yaml, size_t len,
@@ -48,4 +49,13 @@ void
 pa_datavolume_free(pa_datavolume *dv)
 {
 	arena_free(dv);
+}
+
+int
+pa_parse_quantity(uint64_t *out, const char *s, pa_err *err)
+{
+	if (out == NULL || s == NULL)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "pa_parse_quantity needs an out pointer and a text");
+	return quantity_parse(out, s, err);
 }
