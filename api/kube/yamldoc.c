@@ -7,7 +7,8 @@
 
 #include "yamldoc.h"
 
-#define YAMLDOC_SHOW_MAX 40 // scalar bytes quoted in a message
+#define YAMLDOC_SHOW_MAX 40   // scalar bytes quoted in a message
+#define YAMLDOC_WARN_SIZE 512 // one warning about a skipped document
 
 struct yamldoc_stream {
 	char          *file;
@@ -610,4 +611,182 @@ yamldoc_expect(const yamldoc_node *n, yamldoc_kind kind, const char *path,
 		return PA_OK;
 	return yamldoc_fail(err, where, n, "%s: expected %s, got %s", path,
 	    names[kind], describe(got, sizeof(got), n));
+}
+
+int
+yamldoc_need(const yamldoc_node **out, const yamldoc_node *parent,
+    const char *key, const char *path, yamldoc_pos *where, pa_err *err)
+{
+	const yamldoc_node *n = yamldoc_map_get(parent, key);
+
+	if (yamldoc_is_null(n))
+		return yamldoc_fail(err, where, parent, "%s: missing", path);
+	*out = n;
+	return PA_OK;
+}
+
+int
+yamldoc_need_map(const yamldoc_node **out, const yamldoc_node *parent,
+    const char *key, const char *path, yamldoc_pos *where, pa_err *err)
+{
+	const yamldoc_node *n = NULL;
+	int rc                = yamldoc_need(&n, parent, key, path, where, err);
+
+	if (rc == PA_OK)
+		rc = yamldoc_expect(n, YAMLDOC_MAP, path, where, err);
+	if (rc == PA_OK)
+		*out = n;
+	return rc;
+}
+
+int
+yamldoc_check_name(const yamldoc_node *n, const char *path, const char *what,
+    yamldoc_name_fn check, yamldoc_pos *where, pa_err *err)
+{
+	pa_err why = PA_ERR_INIT;
+
+	if (n == NULL)
+		return missing(err, where, path);
+	if (check(n->str, n->len, &why) == PA_OK)
+		return PA_OK;
+	return yamldoc_fail(err, where, n, "%s: %s%s%s", path,
+	    what != NULL ? what : "", what != NULL ? " " : "", why.msg);
+}
+
+int
+yamldoc_name(const char **out, const yamldoc_node *n, const char *path,
+    yamldoc_name_fn check, yamldoc_pos *where, pa_err *err)
+{
+	const char *s  = NULL;
+	int         rc = yamldoc_string(&s, n, path, where, err);
+
+	if (rc == PA_OK)
+		rc = yamldoc_check_name(n, path, NULL, check, where, err);
+	if (rc == PA_OK)
+		*out = s;
+	return rc;
+}
+
+static const char *
+scalar_or(const yamldoc_node *n, const char *otherwise)
+{
+	return n != NULL && n->kind == YAMLDOC_SCALAR ? n->str : otherwise;
+}
+
+static bool
+find_matches(const yamldoc_object *want, const yamldoc_node *doc)
+{
+	return yamldoc_is(yamldoc_map_get(doc, "kind"), want->kind) &&
+	    (want->kind_only ||
+	        yamldoc_is(
+	            yamldoc_map_get(doc, "apiVersion"), want->api_version));
+}
+
+static int find_warn(const yamldoc_object *want, const yamldoc_node *doc,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+find_warn(
+    const yamldoc_object *want, const yamldoc_node *doc, const char *fmt, ...)
+{
+	char    buf[YAMLDOC_WARN_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	yamldoc_vformat(buf, sizeof(buf), doc, fmt, ap);
+	va_end(ap);
+	return want->warn(want->warn_arg, buf);
+}
+
+// find_skip tells the caller about document @p i, which is not the object.
+static int
+find_skip(const yamldoc_object *want, const yamldoc_node *doc, size_t i)
+{
+	const yamldoc_node *kind = yamldoc_map_get(doc, "kind");
+
+	if (want->warn == NULL)
+		return PA_OK;
+	if (kind == NULL || kind->kind != YAMLDOC_SCALAR)
+		return find_warn(
+		    want, doc, "document %zu ignored: it has no kind", i + 1);
+	return find_warn(want, doc,
+	    "document %zu ignored: kind %s, apiVersion %s is not a %s of %s",
+	    i + 1, kind->str,
+	    scalar_or(yamldoc_map_get(doc, "apiVersion"), "(none)"), want->kind,
+	    want->api_version);
+}
+
+// find_explain says why @p doc, the stream's first, is not the object.
+static int
+find_explain(const yamldoc_object *want, const yamldoc_node *doc,
+    yamldoc_pos *where, pa_err *err)
+{
+	const yamldoc_node *kind = yamldoc_map_get(doc, "kind");
+
+	if (doc->kind != YAMLDOC_MAP)
+		return yamldoc_expect(doc, YAMLDOC_MAP, want->kind, where, err);
+	if (kind == NULL)
+		return yamldoc_fail(err, where, doc, "kind: missing");
+	return yamldoc_fail(err, where, kind, "kind: expected %s, got \"%s\"",
+	    want->kind, scalar_or(kind, "a collection"));
+}
+
+static int
+find_check_version(const yamldoc_object *want, const yamldoc_node *doc,
+    yamldoc_pos *where, pa_err *err)
+{
+	const yamldoc_node *api = NULL;
+	int                 rc =
+	    yamldoc_need(&api, doc, "apiVersion", "apiVersion", where, err);
+
+	if (rc != PA_OK || yamldoc_is(api, want->api_version))
+		return rc;
+	return yamldoc_fail(err, where, api,
+	    "apiVersion: expected %s, got \"%s\"", want->api_version,
+	    scalar_or(api, "a collection"));
+}
+
+static int
+find_none(const yamldoc_object *want, const yamldoc_stream *s,
+    const yamldoc_node *first, yamldoc_pos *where, pa_err *err)
+{
+	if (first != NULL && want->explain_first)
+		return find_explain(want, first, where, err);
+	if (where != NULL)
+		where->line = where->column = 0;
+	return pa_err_set(err, PA_INVALID_ARGUMENT,
+	    "%s: no %s document (apiVersion: %s, kind: %s)", s->file,
+	    want->kind, want->api_version, want->kind);
+}
+
+int
+yamldoc_find(const yamldoc_node **out, const yamldoc_stream *s,
+    const yamldoc_object *want, yamldoc_pos *where, pa_err *err)
+{
+	const yamldoc_node *found = NULL, *first = NULL;
+	int                 rc = PA_OK;
+
+	for (size_t i = 0; i < s->ndocs && rc == PA_OK; i++) {
+		const yamldoc_node *doc = s->docs[i];
+
+		if (yamldoc_is_null(doc))
+			continue;
+		if (first == NULL)
+			first = doc;
+		if (!find_matches(want, doc))
+			rc = find_skip(want, doc, i);
+		else if (found != NULL)
+			rc = yamldoc_fail(err, where, doc,
+			    "a second %s (the first starts at line %d); %s",
+			    want->noun, found->line, want->advice);
+		else
+			found = doc;
+	}
+	if (rc == PA_OK && found == NULL)
+		rc = find_none(want, s, first, where, err);
+	if (rc == PA_OK && want->kind_only)
+		rc = find_check_version(want, found, where, err);
+	if (rc == PA_OK)
+		*out = found;
+	return rc;
 }

@@ -139,6 +139,96 @@ int yamldoc_expect(const yamldoc_node *n, yamldoc_kind kind, const char *path,
     yamldoc_pos *where, pa_err *err);
 
 /**
+ * A required child: @p key of the map @p parent.
+ * @param[out] out  the value (borrowed from the stream); set only on PA_OK.
+ * @param path      the child's dotted path, for the message.
+ * @return PA_OK, or PA_INVALID_ARGUMENT ("path: missing", placed at
+ *         @p parent) when the key is absent or null; the rest as
+ *         yamldoc_bool().
+ */
+int yamldoc_need(const yamldoc_node **out, const yamldoc_node *parent,
+    const char *key, const char *path, yamldoc_pos *where, pa_err *err);
+
+/**
+ * A required child that must be a map: yamldoc_need(), then
+ * yamldoc_expect(YAMLDOC_MAP).
+ * @return as those two.
+ */
+int yamldoc_need_map(const yamldoc_node **out, const yamldoc_node *parent,
+    const char *key, const char *path, yamldoc_pos *where, pa_err *err);
+
+/**
+ * A name rule, such as k8sname_subdomain(): PA_OK, or an error whose
+ * message says what is wrong with the @p len bytes at @p name.
+ */
+typedef int (*yamldoc_name_fn)(const char *name, size_t len, pa_err *err);
+
+/**
+ * Check a scalar's bytes against a name rule. Unlike yamldoc_name(), any
+ * scalar is taken as written, so a map key such as `123` is a name.
+ * @param what  optional; put before the rule's message ("storage class").
+ * @return PA_OK, or PA_INVALID_ARGUMENT with "path: [what ]<the rule's
+ *         message>" at @p n; the rest as yamldoc_bool().
+ */
+int yamldoc_check_name(const yamldoc_node *n, const char *path,
+    const char *what, yamldoc_name_fn check, yamldoc_pos *where, pa_err *err);
+
+/**
+ * Read a name: yamldoc_string(), then yamldoc_check_name() with no
+ * @p what.
+ * @param[out] out  borrowed from the stream; set only on PA_OK.
+ * @return as those two.
+ */
+int yamldoc_name(const char **out, const yamldoc_node *n, const char *path,
+    yamldoc_name_fn check, yamldoc_pos *where, pa_err *err);
+
+/**
+ * Told of a document yamldoc_find() skips, with "file:line:column:
+ * document N ignored: ..." (borrowed for the call).
+ * @return PA_OK to go on; any other status stops the search with it.
+ */
+typedef int (*yamldoc_warn_fn)(void *arg, const char *msg);
+
+/** The one object yamldoc_find() looks for, and how it reports. */
+typedef struct yamldoc_object {
+	/** what a document must say to be the object. */
+	const char *api_version;
+	const char *kind;
+	/**
+	 * Match on kind alone. The one found must then have api_version,
+	 * or it is an error at its apiVersion ("apiVersion: missing",
+	 * "apiVersion: expected <api_version>, got ...").
+	 */
+	bool kind_only;
+	/**
+	 * When nothing matches but the stream is not empty, fail at the
+	 * first document saying why it is not the object ("kind: expected
+	 * <kind>, got ..."), instead of "no <kind> document".
+	 */
+	bool explain_first;
+	/** "a second <noun> (the first starts at line N); <advice>". */
+	const char *noun;
+	const char *advice;
+	/** optional: told of each document that is not the object. */
+	yamldoc_warn_fn warn;
+	void           *warn_arg;
+} yamldoc_object;
+
+/**
+ * Find the one document of a stream that is @p want. Documents that are
+ * null (a `---` with nothing after it) do not count.
+ * @param[out] out  the document (borrowed from @p s); set only on PA_OK.
+ * @param where     optional; on failure, where the error is (0, 0 for
+ *                  "no <kind> document").
+ * @return PA_OK; PA_INVALID_ARGUMENT for "<file>: no <kind> document
+ *         (apiVersion: <api_version>, kind: <kind>)", a second one, or
+ *         what kind_only and explain_first add; the status of @p want's
+ *         warn when it fails.
+ */
+int yamldoc_find(const yamldoc_node **out, const yamldoc_stream *s,
+    const yamldoc_object *want, yamldoc_pos *where, pa_err *err);
+
+/**
  * Fill @p err with PA_INVALID_ARGUMENT and "file:line:column: <fmt>" at
  * @p n, and @p where (optional) with its position.
  * @return PA_INVALID_ARGUMENT.

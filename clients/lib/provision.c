@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "overhead.h"
 #include "agent.h"
 #include "arena.h"
+#include "cdiconfig.h" // CDI's filesystemOverhead rules
 #include "prealloc/prealloc.h"
 
 #define PROVISION_MiB (1024ULL * 1024ULL)

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cdiconfig.h"
 #include "ctl.h"
 
 enum { OPT_STRICT = 256 };
@@ -101,7 +100,7 @@ done:
 
 // What a check found: the file, its storage classes and warnings.
 static json_t *
-config_check_view(const char *file, const cdiconfig *cfg)
+config_check_view(const char *file, const pa_config *cfg)
 {
 	json_t *o = json_object(), *w = json_array();
 
@@ -112,10 +111,9 @@ config_check_view(const char *file, const cdiconfig *cfg)
 	}
 	output_str(o, "file", file);
 	output_bool(o, "valid", true);
-	output_u64(o, "storageClasses", cdiconfig_class_count(cfg));
-	for (size_t i = 0; i < cdiconfig_warning_count(cfg); i++)
-		json_array_append_new(
-		    w, json_string(cdiconfig_warning(cfg, i)));
+	output_u64(o, "storageClasses", cfg->n_classes);
+	for (size_t i = 0; i < cfg->n_warnings; i++)
+		json_array_append_new(w, json_string(cfg->warnings[i]));
 	output_set(o, "warnings", w);
 	return o;
 }
@@ -124,20 +122,18 @@ config_check_view(const char *file, const cdiconfig *cfg)
 static int
 config_check(const ctl *c, const config_opts *o, pa_err *err)
 {
-	cdiconfig     *cfg  = NULL;
-	cdiconfig_opts opts = CDICONFIG_OPTS_INIT;
-	char          *yaml = NULL;
-	size_t         len  = 0;
-	int            rc, ex = CTL_EXIT_FAILURE;
+	pa_config *cfg  = NULL;
+	char      *yaml = NULL;
+	size_t     len  = 0;
+	int        rc, ex = CTL_EXIT_FAILURE;
 
-	opts.strict = o->strict;
 	if ((rc = ctl_read_file(&yaml, &len, o->file, err)) != PA_OK ||
-	    (rc = cdiconfig_parse(&cfg, yaml, len, o->file, &opts, err)) !=
+	    (rc = pa_config_check(&cfg, yaml, len, o->file, o->strict, err)) !=
 	        PA_OK)
 		goto done;
 	ex = ctl_print(c, config_check_view(o->file, cfg));
 done:
-	cdiconfig_unref(cfg);
+	pa_config_free(cfg);
 	free(yaml);
 	return ctl_exit(rc, err, ex);
 }

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "quantity.h"
 
 void
 ctl_usage_error(const ctl_command *cmd, const char *fmt, ...)
@@ -82,7 +81,7 @@ ctl_quantity(const ctl_command *cmd, const char *opt, const char *s)
 	pa_err   err = PA_ERR_INIT;
 	uint64_t v   = 0;
 
-	if (quantity_parse(&v, s, &err) != PA_OK)
+	if (pa_parse_quantity(&v, s, &err) != PA_OK)
 		ctl_usage_error(cmd, "%s: %s", opt, err.msg);
 	return v;
 }

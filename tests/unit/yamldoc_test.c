@@ -323,6 +323,184 @@ test_yamldoc__fail_and_format_prefix_the_position(void **state)
 	yamldoc_stream_free(s);
 }
 
+static void
+test_yamldoc__need_reports_a_missing_child_at_its_parent(void **state)
+{
+	yamldoc_stream     *s = parse_ok("a:\n  b: 1\n  n: ~\n  l: [x]\n");
+	const yamldoc_node *a = field(s, "a"), *n = NULL;
+	pa_err              err = PA_ERR_INIT;
+	yamldoc_pos         at  = { -1, -1 };
+
+	assert_int_equal(yamldoc_need(&n, a, "b", "a.b", NULL, &err), PA_OK);
+	assert_string_equal(n->str, "1");
+	assert_int_equal(
+	    yamldoc_need(&n, a, "c", "a.c", &at, &err), PA_INVALID_ARGUMENT);
+	assert_string_equal(err.msg, "t.yaml:2:3: a.c: missing");
+	assert_int_equal(at.line, 2);
+	assert_int_equal(at.column, 3);
+	assert_int_equal(
+	    yamldoc_need(&n, a, "n", "a.n", NULL, &err), PA_INVALID_ARGUMENT);
+	assert_string_equal(err.msg, "t.yaml:2:3: a.n: missing");
+	assert_int_equal(yamldoc_need_map(&n, a, "l", "a.l", NULL, &err),
+	    PA_INVALID_ARGUMENT);
+	assert_string_equal(
+	    err.msg, "t.yaml:4:6: a.l: expected a map, got a list");
+	yamldoc_stream_free(s);
+}
+
+// only_lowercase is a name rule: lowercase letters only.
+static int
+only_lowercase(const char *name, size_t len, pa_err *err)
+{
+	for (size_t i = 0; i < len; i++)
+		if (name[i] < 'a' || name[i] > 'z')
+			return pa_err_set(err, PA_INVALID_ARGUMENT,
+			    "\"%.*s\" is not lowercase", (int) len, name);
+	return PA_OK;
+}
+
+static void
+test_yamldoc__names_are_checked_at_their_node(void **state)
+{
+	yamldoc_stream *s    = parse_ok("good: abc\nbad: aBc\nnum: 12\n");
+	const char     *name = NULL;
+	pa_err          err  = PA_ERR_INIT;
+
+	assert_int_equal(yamldoc_name(&name, field(s, "good"), "good",
+	                     only_lowercase, NULL, &err),
+	    PA_OK);
+	assert_string_equal(name, "abc");
+	assert_int_equal(yamldoc_name(&name, field(s, "bad"), "bad",
+	                     only_lowercase, NULL, &err),
+	    PA_INVALID_ARGUMENT);
+	assert_string_equal(
+	    err.msg, "t.yaml:2:6: bad: \"aBc\" is not lowercase");
+	// yamldoc_name wants a string; yamldoc_check_name takes any scalar.
+	assert_int_equal(yamldoc_name(&name, field(s, "num"), "num",
+	                     only_lowercase, NULL, &err),
+	    PA_INVALID_ARGUMENT);
+	assert_string_equal(err.msg,
+	    "t.yaml:3:6: num: expected a string, got number 12 (quote it: "
+	    "\"12\")");
+	assert_int_equal(yamldoc_check_name(field(s, "num"), "num", "class",
+	                     only_lowercase, NULL, &err),
+	    PA_INVALID_ARGUMENT);
+	assert_string_equal(
+	    err.msg, "t.yaml:3:6: num: class \"12\" is not lowercase");
+	yamldoc_stream_free(s);
+}
+
+// find_in parses @text and looks for a Thing of g/v1 in it.
+static int
+find_in(const char *text, const yamldoc_object *want, yamldoc_pos *at,
+    pa_err *err, int *line_out)
+{
+	yamldoc_stream     *s   = parse_ok(text);
+	const yamldoc_node *doc = NULL;
+	int                 rc  = yamldoc_find(&doc, s, want, at, err);
+
+	if (rc == PA_OK)
+		*line_out = doc->line;
+	yamldoc_stream_free(s);
+	return rc;
+}
+
+static int
+count_warning(void *arg, const char *msg)
+{
+	char *last = arg;
+
+	snprintf(last, 256, "%s", msg);
+	return PA_OK;
+}
+
+static void
+test_yamldoc__find_takes_the_one_object_and_warns_of_others(void **state)
+{
+	char           last[256] = "";
+	yamldoc_object want      = {
+		     .api_version = "g/v1",
+		     .kind        = "Thing",
+		     .noun        = "Thing document",
+		     .advice      = "give one",
+		     .warn        = count_warning,
+		     .warn_arg    = last,
+	};
+	pa_err      err  = PA_ERR_INIT;
+	yamldoc_pos at   = { -1, -1 };
+	int         line = 0;
+
+	assert_int_equal(find_in("---\n---\nkind: Other\napiVersion: v1\n---\n"
+	                         "kind: Thing\napiVersion: g/v1\n",
+	                     &want, NULL, &err, &line),
+	    PA_OK);
+	assert_int_equal(line, 6);
+	assert_string_equal(last,
+	    "t.yaml:3:1: document 2 ignored: kind Other, apiVersion v1 is not "
+	    "a "
+	    "Thing of g/v1");
+	// The wrong apiVersion is another document, not the object.
+	assert_int_equal(
+	    find_in("kind: Thing\napiVersion: g/v2\n", &want, &at, &err, &line),
+	    PA_INVALID_ARGUMENT);
+	assert_string_equal(err.msg,
+	    "t.yaml: no Thing document (apiVersion: g/v1, kind: Thing)");
+	assert_int_equal(at.line, 0);
+	assert_int_equal(at.column, 0);
+	assert_int_equal(find_in("kind: Thing\napiVersion: g/v1\n---\n"
+	                         "kind: Thing\napiVersion: g/v1\n",
+	                     &want, &at, &err, &line),
+	    PA_INVALID_ARGUMENT);
+	assert_string_equal(err.msg,
+	    "t.yaml:4:1: a second Thing document (the first starts at line 1); "
+	    "give one");
+	assert_int_equal(at.line, 4);
+}
+
+static void
+test_yamldoc__find_by_kind_explains_the_first_document(void **state)
+{
+	yamldoc_object want = {
+		.api_version   = "g/v1",
+		.kind          = "Thing",
+		.kind_only     = true,
+		.explain_first = true,
+		.noun          = "Thing",
+		.advice        = "give one",
+	};
+	pa_err err  = PA_ERR_INIT;
+	int    line = 0;
+
+	assert_int_equal(find_in("kind: Other\n---\nkind: Thing\napiVersion: "
+	                         "g/v1\n",
+	                     &want, NULL, &err, &line),
+	    PA_OK);
+	assert_int_equal(line, 3);
+	assert_int_equal(find_in("kind: Other\n", &want, NULL, &err, &line),
+	    PA_INVALID_ARGUMENT);
+	assert_string_equal(
+	    err.msg, "t.yaml:1:7: kind: expected Thing, got \"Other\"");
+	assert_int_equal(
+	    find_in("a: 1\n", &want, NULL, &err, &line), PA_INVALID_ARGUMENT);
+	assert_string_equal(err.msg, "t.yaml:1:1: kind: missing");
+	assert_int_equal(
+	    find_in("- x\n", &want, NULL, &err, &line), PA_INVALID_ARGUMENT);
+	assert_string_equal(
+	    err.msg, "t.yaml:1:1: Thing: expected a map, got a list");
+	assert_int_equal(find_in("kind: Thing\napiVersion: g/v2\n", &want, NULL,
+	                     &err, &line),
+	    PA_INVALID_ARGUMENT);
+	assert_string_equal(
+	    err.msg, "t.yaml:2:13: apiVersion: expected g/v1, got \"g/v2\"");
+	assert_int_equal(find_in("kind: Thing\n", &want, NULL, &err, &line),
+	    PA_INVALID_ARGUMENT);
+	assert_string_equal(err.msg, "t.yaml:1:1: apiVersion: missing");
+	assert_int_equal(
+	    find_in("", &want, NULL, &err, &line), PA_INVALID_ARGUMENT);
+	assert_string_equal(err.msg,
+	    "t.yaml: no Thing document (apiVersion: g/v1, kind: Thing)");
+}
+
 int
 main(void)
 {
@@ -347,6 +525,13 @@ main(void)
 		cmocka_unit_test(test_yamldoc__complex_keys_are_refused),
 		cmocka_unit_test(
 		    test_yamldoc__fail_and_format_prefix_the_position),
+		cmocka_unit_test(
+		    test_yamldoc__need_reports_a_missing_child_at_its_parent),
+		cmocka_unit_test(test_yamldoc__names_are_checked_at_their_node),
+		cmocka_unit_test(
+		    test_yamldoc__find_takes_the_one_object_and_warns_of_others),
+		cmocka_unit_test(
+		    test_yamldoc__find_by_kind_explains_the_first_document),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

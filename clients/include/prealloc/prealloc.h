@@ -153,6 +153,25 @@ PA_EXPORT int pa_apply_config(uint64_t *generation_out, pa_client *c,
     const char *yaml, uint64_t expected_generation, bool strict,
     pa_err *err);
 
+/**
+ * Validate a CDIConfig YAML stream here, as the policy service would on
+ * ApplyConfig, with no service: `preallocctl config check`.
+ * @param[out] out  the effective config the stream gives, set only on
+ *                  PA_OK: its classes, warnings ("file:line:column:
+ *                  sentence") and yaml as GetConfig would show them;
+ *                  path is @p filename, generation and loaded_unix_ms
+ *                  are 0. Free it with pa_config_free().
+ * @param yaml      the text; read during the call, not kept.
+ * @param len       its length in bytes.
+ * @param filename  for messages; NULL means "<input>".
+ * @param strict    unknown fields are errors, not warnings.
+ * @param err       optional; on failure, "file:line:column: sentence".
+ * @return PA_OK; PA_INVALID_ARGUMENT for anything wrong in the text or a
+ *         NULL @p out; PA_RESOURCE_EXHAUSTED when memory runs out.
+ */
+PA_EXPORT int pa_config_check(pa_config **out, const char *yaml, size_t len,
+    const char *filename, bool strict, pa_err *err);
+
 /* ---- the node agent -------------------------------------------------- */
 
 typedef enum pa_method {
@@ -362,6 +381,17 @@ PA_EXPORT int pa_datavolume_parse(pa_datavolume **out, const char *yaml,
 
 /** Free a DataVolume; NULL is a no-op. */
 PA_EXPORT void pa_datavolume_free(pa_datavolume *dv);
+
+/**
+ * Parse a Kubernetes quantity of bytes, as a DataVolume's size is written:
+ * digits with an optional fraction, then one optional suffix (Ki Mi Gi Ti
+ * Pi Ei, k M G T P E, or an exponent e<n>). A fraction of a byte rounds up.
+ * @param[out] out  bytes; set only on PA_OK.
+ * @param s         the text; NUL-terminated.
+ * @return PA_OK, or PA_INVALID_ARGUMENT naming the input (junk, a negative
+ *         value, more than 2^64 - 1 bytes, or a NULL argument).
+ */
+PA_EXPORT int pa_parse_quantity(uint64_t *out, const char *s, pa_err *err);
 
 /**
  * CDI's size for disk.img on a Filesystem volume:

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cdi.h"
+#include "overhead.h" // CDI's filesystemOverhead rules: overhead_milli()
 #include "prealloc/status.h"
 #include "yamldoc.h"
 
@@ -14,18 +16,8 @@
 extern "C" {
 #endif
 
-#define CDICONFIG_API_VERSION "cdi.kubevirt.io/v1beta1"
-#define CDICONFIG_KIND "CDIConfig"
-
 /** Room for an overhead as written: "0.999" and a NUL, with spare. */
 #define CDICONFIG_OVERHEAD_SIZE 8
-
-/** A setting that may be absent: absent is not the same as false. */
-typedef enum cdiconfig_tristate {
-	CDICONFIG_UNSET = 0,
-	CDICONFIG_TRUE  = 1,
-	CDICONFIG_FALSE = 2,
-} cdiconfig_tristate;
 
 /** What one level (global, or one storage class) sets. */
 typedef struct cdiconfig_setting {
@@ -49,9 +41,9 @@ typedef struct cdiconfig_opts {
 	yamldoc_pos *error_pos;
 } cdiconfig_opts;
 
-#define CDICONFIG_OPTS_INIT    \
-	{                      \
-		0, false, NULL \
+#define CDICONFIG_OPTS_INIT                                         \
+	{                                                           \
+		.generation = 0, .strict = false, .error_pos = NULL \
 	}
 
 /**

@@ -43,9 +43,27 @@ typedef struct parse_ctx {
 	pa_err      *err;
 } parse_ctx;
 
-// A setter stores one storage class's value from the tree.
-typedef int (*class_setter)(parse_ctx *ctx, cdiconfig_setting *s,
-    const yamldoc_node *value, const char *path);
+typedef struct level_field level_field;
+
+// A level-shaped field of spec (preallocation, filesystemOverhead): a
+// `{global: v, storageClass: {name: v, ...}}` map, stored in each level's
+// cdiconfig_setting at the row's offsets. The functions are the value's
+// type's, so a new field of a known type is one row in level_fields.
+struct level_field {
+	const char *name; // under spec
+	// Non-NULL: a bare scalar is the global value, as real CDI's
+	// `preallocation: true`; it names the type in "expected X or a map".
+	const char *bare;
+	// Read one value from the tree into a level.
+	int (*set)(parse_ctx *ctx, const level_field *f, cdiconfig_setting *s,
+	    const yamldoc_node *value, const char *path);
+	// Whether a level sets the field, and its value as emitted.
+	bool (*has)(const level_field *f, const cdiconfig_setting *s);
+	const char *(*show)(const level_field *f, const cdiconfig_setting *s);
+	yaml_scalar_style_t style;    // of emitted values
+	size_t              at;       // offsetof the value in cdiconfig_setting
+	size_t              at_milli; // overhead: offsetof its thousandths
+};
 
 // Fields of real CDI's CDIConfigSpec that have nothing to do with
 // preallocation: accepted as they are, never checked.
@@ -62,12 +80,11 @@ static const char *const cdiconfig_foreign_spec[] = {
 	"logVerbosity",
 };
 
-static const char cdiconfig_default_yaml[] =
-    "apiVersion: " CDICONFIG_API_VERSION "\n"
-    "kind: " CDICONFIG_KIND "\n"
-    "metadata:\n"
-    "  name: config\n"
-    "spec: {}\n";
+static const char cdiconfig_default_yaml[] = "apiVersion: " CDI_API_VERSION "\n"
+                                             "kind: " CDI_KIND_CDICONFIG "\n"
+                                             "metadata:\n"
+                                             "  name: config\n"
+                                             "spec: {}\n";
 
 static void
 setting_init(cdiconfig_setting *s)
@@ -177,15 +194,13 @@ nomem(parse_ctx *ctx)
 	    ctx->c->filename);
 }
 
-static int warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
+// add_warning keeps a positioned warning in the snapshot; it is also the
+// yamldoc_warn_fn for documents the stream holds besides the CDIConfig.
 static int
-warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
+add_warning(void *arg, const char *msg)
 {
-	cdiconfig *c = ctx->c;
-	char       buf[CDICONFIG_WARN_SIZE];
-	va_list    ap;
+	parse_ctx *ctx = arg;
+	cdiconfig *c   = ctx->c;
 
 	if (c->nwarnings == c->warnings_cap) {
 		size_t want   = c->warnings_cap == 0 ? 4 : c->warnings_cap * 2;
@@ -196,13 +211,25 @@ warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
 		c->warnings     = bigger;
 		c->warnings_cap = want;
 	}
-	va_start(ap, fmt);
-	yamldoc_vformat(buf, sizeof(buf), n, fmt, ap);
-	va_end(ap);
-	if ((c->warnings[c->nwarnings] = strdup(buf)) == NULL)
+	if ((c->warnings[c->nwarnings] = strdup(msg)) == NULL)
 		return nomem(ctx);
 	c->nwarnings++;
 	return PA_OK;
+}
+
+static int warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
+{
+	char    buf[CDICONFIG_WARN_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	yamldoc_vformat(buf, sizeof(buf), n, fmt, ap);
+	va_end(ap);
+	return add_warning(ctx, buf);
 }
 
 // unknown_field warns about a field this parser does not know, or, when
@@ -219,21 +246,40 @@ unknown_field(parse_ctx *ctx, const yamldoc_node *key, const char *parent)
 	    ctx, key, "unknown field %s%s%s (ignored)", parent, dot, key->str);
 }
 
+#define LEVEL_SLOT(type, s, off) ((type *) (void *) ((char *) (s) + (off)))
+#define LEVEL_CSLOT(type, s, off) \
+	((const type *) (const void *) ((const char *) (s) + (off)))
+
 static int
-set_prealloc(parse_ctx *ctx, cdiconfig_setting *s, const yamldoc_node *n,
-    const char *path)
+set_tristate(parse_ctx *ctx, const level_field *f, cdiconfig_setting *s,
+    const yamldoc_node *n, const char *path)
 {
 	bool v  = false;
 	int  rc = yamldoc_bool(&v, n, path, ctx->where, ctx->err);
 
 	if (rc == PA_OK)
-		s->preallocation = v ? CDICONFIG_TRUE : CDICONFIG_FALSE;
+		*LEVEL_SLOT(cdiconfig_tristate, s, f->at) =
+		    v ? CDICONFIG_TRUE : CDICONFIG_FALSE;
 	return rc;
 }
 
+static bool
+has_tristate(const level_field *f, const cdiconfig_setting *s)
+{
+	return *LEVEL_CSLOT(cdiconfig_tristate, s, f->at) != CDICONFIG_UNSET;
+}
+
+static const char *
+show_tristate(const level_field *f, const cdiconfig_setting *s)
+{
+	return *LEVEL_CSLOT(cdiconfig_tristate, s, f->at) == CDICONFIG_TRUE
+	    ? "true"
+	    : "false";
+}
+
 static int
-set_overhead(parse_ctx *ctx, cdiconfig_setting *s, const yamldoc_node *n,
-    const char *path)
+set_overhead(parse_ctx *ctx, const level_field *f, cdiconfig_setting *s,
+    const yamldoc_node *n, const char *path)
 {
 	const char *str = NULL;
 	int         rc  = yamldoc_string(&str, n, path, ctx->where, ctx->err);
@@ -244,10 +290,46 @@ set_overhead(parse_ctx *ctx, cdiconfig_setting *s, const yamldoc_node *n,
 	if ((milli = overhead_milli(str)) < 0)
 		return yamldoc_fail(ctx->err, ctx->where, n, "%s: \"%s\" %s",
 		    path, str, overhead_problem(str));
-	snprintf(s->overhead, sizeof(s->overhead), "%s", str);
-	s->overhead_milli = milli;
+	snprintf(
+	    LEVEL_SLOT(char, s, f->at), CDICONFIG_OVERHEAD_SIZE, "%s", str);
+	*LEVEL_SLOT(int, s, f->at_milli) = milli;
 	return PA_OK;
 }
+
+static bool
+has_overhead(const level_field *f, const cdiconfig_setting *s)
+{
+	return *LEVEL_CSLOT(int, s, f->at_milli) >= 0;
+}
+
+static const char *
+show_overhead(const level_field *f, const cdiconfig_setting *s)
+{
+	return LEVEL_CSLOT(char, s, f->at);
+}
+
+static const level_field level_fields[] = {
+	{
+	    .name  = "preallocation",
+	    .bare  = "a boolean",
+	    .set   = set_tristate,
+	    .has   = has_tristate,
+	    .show  = show_tristate,
+	    .style = YAML_PLAIN_SCALAR_STYLE,
+	    .at    = offsetof(cdiconfig_setting, preallocation),
+	},
+	{
+	    .name     = "filesystemOverhead",
+	    .set      = set_overhead,
+	    .has      = has_overhead,
+	    .show     = show_overhead,
+	    .style    = YAML_DOUBLE_QUOTED_SCALAR_STYLE,
+	    .at       = offsetof(cdiconfig_setting, overhead),
+	    .at_milli = offsetof(cdiconfig_setting, overhead_milli),
+	},
+};
+
+#define LEVEL_NFIELDS (sizeof(level_fields) / sizeof(level_fields[0]))
 
 // join_path writes "parent.key", cut to fit, for messages.
 static void
@@ -262,21 +344,10 @@ join_path(char buf[CDICONFIG_PATH_SIZE], const char *parent, const char *key)
 	buf[a + 1 + b] = '\0';
 }
 
-static int
-check_class_name(parse_ctx *ctx, const yamldoc_node *key, const char *path)
-{
-	pa_err why = PA_ERR_INIT;
-
-	if (k8sname_subdomain(key->str, key->len, &why) == PA_OK)
-		return PA_OK;
-	return yamldoc_fail(
-	    ctx->err, ctx->where, key, "%s: storage class %s", path, why.msg);
-}
-
 // parse_class_map reads `storageClass: {name: value, ...}`.
 static int
-parse_class_map(
-    parse_ctx *ctx, const yamldoc_node *map, const char *path, class_setter set)
+parse_class_map(parse_ctx *ctx, const yamldoc_node *map, const char *path,
+    const level_field *f)
 {
 	char path_name[CDICONFIG_PATH_SIZE];
 	int  rc;
@@ -290,13 +361,14 @@ parse_class_map(
 		const yamldoc_node *key = map->items[2 * i];
 		cdiconfig_setting  *s   = NULL;
 
-		if ((rc = check_class_name(ctx, key, path)) != PA_OK)
+		if ((rc = yamldoc_check_name(key, path, "storage class",
+		         k8sname_subdomain, ctx->where, ctx->err)) != PA_OK)
 			return rc;
 		if (class_entry(&s, ctx->c, key->str, key->len) != 0)
 			return nomem(ctx);
 		join_path(path_name, path, key->str);
-		if ((rc = set(ctx, s, map->items[2 * i + 1], path_name)) !=
-		    PA_OK)
+		if ((rc = f->set(
+		         ctx, f, s, map->items[2 * i + 1], path_name)) != PA_OK)
 			return rc;
 	}
 	return PA_OK;
@@ -305,8 +377,8 @@ parse_class_map(
 // parse_levels reads a `{global: v, storageClass: {...}}` map, the shape
 // both spec.preallocation and spec.filesystemOverhead have.
 static int
-parse_levels(
-    parse_ctx *ctx, const yamldoc_node *map, const char *path, class_setter set)
+parse_levels(parse_ctx *ctx, const yamldoc_node *map, const char *path,
+    const level_field *f)
 {
 	char sub[CDICONFIG_PATH_SIZE];
 	int  rc = PA_OK;
@@ -319,42 +391,43 @@ parse_levels(
 		if (yamldoc_is(key, "global"))
 			rc = yamldoc_is_null(value)
 			    ? PA_OK
-			    : set(ctx, &ctx->c->global, value, sub);
+			    : f->set(ctx, f, &ctx->c->global, value, sub);
 		else if (yamldoc_is(key, "storageClass"))
-			rc = parse_class_map(ctx, value, sub, set);
+			rc = parse_class_map(ctx, value, sub, f);
 		else
 			rc = unknown_field(ctx, key, path);
 	}
 	return rc;
 }
 
+// parse_field reads one level-shaped field of spec.
 static int
-parse_preallocation(parse_ctx *ctx, const yamldoc_node *n)
+parse_field(parse_ctx *ctx, const level_field *f, const yamldoc_node *n)
 {
-	static const char path[] = "spec.preallocation";
+	char path[CDICONFIG_PATH_SIZE];
+	int  rc;
 
+	join_path(path, "spec", f->name);
 	if (yamldoc_is_null(n))
 		return PA_OK;
-	if (n->kind == YAMLDOC_SCALAR) // real CDI's `preallocation: true`
-		return set_prealloc(ctx, &ctx->c->global, n, path);
-	if (n->kind == YAMLDOC_SEQ)
+	if (f->bare != NULL && n->kind == YAMLDOC_SCALAR)
+		return f->set(ctx, f, &ctx->c->global, n, path);
+	if (f->bare != NULL && n->kind == YAMLDOC_SEQ)
 		return yamldoc_fail(ctx->err, ctx->where, n,
-		    "%s: expected a boolean or a map, got a list", path);
-	return parse_levels(ctx, n, path, set_prealloc);
-}
-
-static int
-parse_overhead(parse_ctx *ctx, const yamldoc_node *n)
-{
-	static const char path[] = "spec.filesystemOverhead";
-	int               rc;
-
-	if (yamldoc_is_null(n))
-		return PA_OK;
+		    "%s: expected %s or a map, got a list", path, f->bare);
 	if ((rc = yamldoc_expect(n, YAMLDOC_MAP, path, ctx->where, ctx->err)) !=
 	    PA_OK)
 		return rc;
-	return parse_levels(ctx, n, path, set_overhead);
+	return parse_levels(ctx, n, path, f);
+}
+
+static const level_field *
+level_field_named(const yamldoc_node *key)
+{
+	for (size_t i = 0; i < LEVEL_NFIELDS; i++)
+		if (yamldoc_is(key, level_fields[i].name))
+			return &level_fields[i];
+	return NULL;
 }
 
 static bool
@@ -383,10 +456,10 @@ parse_spec(parse_ctx *ctx, const yamldoc_node *spec)
 		const yamldoc_node *key   = spec->items[2 * i];
 		const yamldoc_node *value = spec->items[2 * i + 1];
 
-		if (yamldoc_is(key, "preallocation"))
-			rc = parse_preallocation(ctx, value);
-		else if (yamldoc_is(key, "filesystemOverhead"))
-			rc = parse_overhead(ctx, value);
+		const level_field *f = level_field_named(key);
+
+		if (f != NULL)
+			rc = parse_field(ctx, f, value);
 		else if (!is_foreign_spec(key))
 			rc = unknown_field(ctx, key, "spec");
 	}
@@ -418,64 +491,22 @@ parse_object(parse_ctx *ctx, const yamldoc_node *doc)
 	return rc;
 }
 
-static bool
-is_cdiconfig(const yamldoc_node *doc)
-{
-	return yamldoc_is(
-	           yamldoc_map_get(doc, "apiVersion"), CDICONFIG_API_VERSION) &&
-	    yamldoc_is(yamldoc_map_get(doc, "kind"), CDICONFIG_KIND);
-}
-
-static int
-ignore_document(parse_ctx *ctx, const yamldoc_node *doc, size_t i)
-{
-	const yamldoc_node *kind = yamldoc_map_get(doc, "kind");
-	const yamldoc_node *api  = yamldoc_map_get(doc, "apiVersion");
-
-	if (kind != NULL && kind->kind == YAMLDOC_SCALAR)
-		return warn(ctx, doc,
-		    "document %zu ignored: kind %s, apiVersion %s is not a "
-		    "CDIConfig of " CDICONFIG_API_VERSION,
-		    i + 1, kind->str,
-		    api != NULL && api->kind == YAMLDOC_SCALAR ? api->str
-		                                               : "(none)");
-	return warn(ctx, doc, "document %zu ignored: it has no kind", i + 1);
-}
-
-// find_cdiconfig picks the one CDIConfig document out of a stream.
+// find_cdiconfig picks the one CDIConfig document out of a stream. Other
+// documents (a ConfigMap wrapped around it, a list) leave a warning.
 static int
 find_cdiconfig(
     const yamldoc_node **out, parse_ctx *ctx, const yamldoc_stream *s)
 {
-	const yamldoc_node *found = NULL;
-	int                 rc    = PA_OK;
+	const yamldoc_object want = {
+		.api_version = CDI_API_VERSION,
+		.kind        = CDI_KIND_CDICONFIG,
+		.noun        = CDI_KIND_CDICONFIG " document",
+		.advice      = "the stream must hold exactly one",
+		.warn        = add_warning,
+		.warn_arg    = ctx,
+	};
 
-	for (size_t i = 0; i < yamldoc_stream_count(s) && rc == PA_OK; i++) {
-		const yamldoc_node *doc = yamldoc_stream_doc(s, i);
-
-		if (yamldoc_is_null(doc)) // `---` with nothing after it
-			continue;
-		if (!is_cdiconfig(doc))
-			rc = ignore_document(ctx, doc, i);
-		else if (found != NULL)
-			rc = yamldoc_fail(ctx->err, ctx->where, doc,
-			    "a second CDIConfig document (the first starts at "
-			    "line %d); the stream must hold exactly one",
-			    found->line);
-		else
-			found = doc;
-	}
-	if (rc == PA_OK && found == NULL) {
-		if (ctx->where != NULL)
-			ctx->where->line = ctx->where->column = 0;
-		rc = pa_err_set(ctx->err, PA_INVALID_ARGUMENT,
-		    "%s: no CDIConfig document (apiVersion: "
-		    "cdi.kubevirt.io/v1beta1, kind: CDIConfig)",
-		    ctx->c->filename);
-	}
-	if (rc == PA_OK)
-		*out = found;
-	return rc;
+	return yamldoc_find(out, s, &want, ctx->where, ctx->err);
 }
 
 static void
@@ -693,57 +724,46 @@ emit_pair(
 	emit_scalar(e, value, style);
 }
 
-static bool
-has_value(const cdiconfig_setting *s, bool prealloc)
-{
-	return prealloc ? s->preallocation != CDICONFIG_UNSET
-	                : s->overhead_milli >= 0;
-}
-
-static const char *
-value_of(const cdiconfig_setting *s, bool prealloc)
-{
-	if (!prealloc)
-		return s->overhead;
-	return s->preallocation == CDICONFIG_TRUE ? "true" : "false";
-}
-
-// emit_levels writes spec.preallocation or spec.filesystemOverhead, when
-// anything under it is set.
+// emit_field writes one level-shaped field, when any level sets it.
 static void
-emit_levels(emitter *e, const cdiconfig *c, const cdiconfig_entry **sorted,
-    bool prealloc)
+emit_field(emitter *e, const cdiconfig *c, const cdiconfig_entry **sorted,
+    const level_field *f)
 {
-	yaml_scalar_style_t style = prealloc ? YAML_PLAIN_SCALAR_STYLE
-	                                     : YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	size_t              n     = 0;
+	size_t n = 0;
 
 	for (size_t i = 0; i < c->nclasses; i++)
-		n += has_value(&sorted[i]->s, prealloc);
-	if (n == 0 && !has_value(&c->global, prealloc))
+		n += f->has(f, &sorted[i]->s);
+	if (n == 0 && !f->has(f, &c->global))
 		return;
-	emit_scalar(e, prealloc ? "preallocation" : "filesystemOverhead",
-	    YAML_PLAIN_SCALAR_STYLE);
+	emit_scalar(e, f->name, YAML_PLAIN_SCALAR_STYLE);
 	emit_map(e, true, false);
-	if (has_value(&c->global, prealloc))
-		emit_pair(e, "global", value_of(&c->global, prealloc), style);
+	if (f->has(f, &c->global))
+		emit_pair(e, "global", f->show(f, &c->global), f->style);
 	if (n > 0) {
 		emit_scalar(e, "storageClass", YAML_PLAIN_SCALAR_STYLE);
 		emit_map(e, true, false);
 		for (size_t i = 0; i < c->nclasses; i++)
-			if (has_value(&sorted[i]->s, prealloc))
+			if (f->has(f, &sorted[i]->s))
 				emit_pair(e, sorted[i]->name,
-				    value_of(&sorted[i]->s, prealloc), style);
+				    f->show(f, &sorted[i]->s), f->style);
 		emit_map(e, false, false);
 	}
 	emit_map(e, false, false);
 }
 
+static bool
+global_sets_any(const cdiconfig *c)
+{
+	for (size_t i = 0; i < LEVEL_NFIELDS; i++)
+		if (level_fields[i].has(&level_fields[i], &c->global))
+			return true;
+	return false;
+}
+
 static void
 emit_document(emitter *e, const cdiconfig *c, const cdiconfig_entry **sorted)
 {
-	bool empty = c->nclasses == 0 && !has_value(&c->global, true) &&
-	    !has_value(&c->global, false);
+	bool         empty = c->nclasses == 0 && !global_sets_any(c);
 	yaml_event_t ev;
 
 	emit(e, &ev,
@@ -751,9 +771,8 @@ emit_document(emitter *e, const cdiconfig *c, const cdiconfig_entry **sorted)
 	emit(e, &ev,
 	    yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
 	emit_map(e, true, false);
-	emit_pair(
-	    e, "apiVersion", CDICONFIG_API_VERSION, YAML_PLAIN_SCALAR_STYLE);
-	emit_pair(e, "kind", CDICONFIG_KIND, YAML_PLAIN_SCALAR_STYLE);
+	emit_pair(e, "apiVersion", CDI_API_VERSION, YAML_PLAIN_SCALAR_STYLE);
+	emit_pair(e, "kind", CDI_KIND_CDICONFIG, YAML_PLAIN_SCALAR_STYLE);
 	emit_scalar(e, "metadata", YAML_PLAIN_SCALAR_STYLE);
 	emit_map(e, true, false);
 	emit_pair(e, "name", c->name != NULL ? c->name : "config",
@@ -761,8 +780,8 @@ emit_document(emitter *e, const cdiconfig *c, const cdiconfig_entry **sorted)
 	emit_map(e, false, false);
 	emit_scalar(e, "spec", YAML_PLAIN_SCALAR_STYLE);
 	emit_map(e, true, empty); // `spec: {}` when nothing is set
-	emit_levels(e, c, sorted, true);
-	emit_levels(e, c, sorted, false);
+	for (size_t i = 0; i < LEVEL_NFIELDS; i++)
+		emit_field(e, c, sorted, &level_fields[i]);
 	emit_map(e, false, false);
 	emit_map(e, false, false);
 	emit(e, &ev, yaml_document_end_event_initialize(&ev, 1));
