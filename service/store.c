@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "prealloc/util.h"
 
 // A CDIConfig with 10,000 storage classes is under 1 MiB.
 #define STORE_MAX_FILE (16 * 1024 * 1024)
@@ -48,61 +49,6 @@ struct store {
 	void *on_reload_arg;
 };
 
-static int64_t
-store_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-// FNV-1a: enough to tell that a reload read the bytes already served.
-static uint64_t
-store_hash(const char *buf, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char) buf[i]) * 1099511628211ULL;
-	return h | 1; // never 0, which stands for the default
-}
-
-static int
-store_read_file(char **out, size_t *len_out, const char *path, pa_err *err)
-{
-	char   *buf = NULL;
-	size_t  len = 0;
-	ssize_t n;
-	int     fd, rc = PA_OK;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return pa_err_errno(err, errno, "open %s", path);
-	if ((buf = malloc(STORE_MAX_FILE + 1)) == NULL) {
-		rc = pa_err_errno(err, ENOMEM, "read %s", path);
-		goto done;
-	}
-	while ((n = read(fd, buf + len, STORE_MAX_FILE + 1 - len)) > 0)
-		len += (size_t) n;
-	if (n < 0) {
-		rc = pa_err_errno(err, errno, "read %s", path);
-		goto done;
-	}
-	if (len > STORE_MAX_FILE) {
-		rc = pa_err_set(err, PA_RESOURCE_EXHAUSTED,
-		    "%s is larger than %d bytes", path, STORE_MAX_FILE);
-		goto done;
-	}
-	buf[len] = '\0';
-	*out     = buf;
-	*len_out = len;
-	buf      = NULL;
-done:
-	free(buf);
-	close(fd);
-	return rc;
-}
-
 // Serve @p next; the caller holds write_mtx. Takes @p next's reference.
 static void
 store_swap(store *s, cdiconfig *next, uint64_t hash, bool from_file)
@@ -118,7 +64,7 @@ store_swap(store *s, cdiconfig *next, uint64_t hash, bool from_file)
 	s->generation       = cdiconfig_generation(next);
 	s->status.from_file = from_file;
 	s->status.ever_loaded |= from_file;
-	s->status.loaded_unix_ms = store_now_ms();
+	s->status.loaded_unix_ms = pa_clock_unix_ms();
 	s->status.last_error[0]  = '\0';
 	s->status.reloads++;
 }
@@ -155,7 +101,7 @@ store_load_locked(store *s, bool *changed_out, bool *missing_out, pa_err *err)
 	int            rc;
 
 	*changed_out = false;
-	rc           = store_read_file(&buf, &len, s->path, err);
+	rc           = pa_file_read(&buf, &len, s->path, STORE_MAX_FILE, err);
 	if (rc == PA_NOT_FOUND && s->snap != NULL && !s->status.from_file)
 		return PA_OK; // still missing: the default stays, quietly
 	if (rc == PA_NOT_FOUND && s->snap == NULL) {
@@ -169,7 +115,7 @@ store_load_locked(store *s, bool *changed_out, bool *missing_out, pa_err *err)
 	}
 	if (rc != PA_OK)
 		goto done;
-	hash = store_hash(buf, len);
+	hash = pa_hash_bytes(buf, len);
 	if (hash == s->content_hash) {
 		// The bytes already served: the file is good again after a
 		// failed load (a bad edit undone), so that failure is over.
@@ -271,14 +217,8 @@ store_persist(store *s, const char *buf, size_t len, pa_err *err)
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
 		rc = pa_err_errno(err, errno, "lock %s", tmp);
-	for (size_t off = 0; off < len && rc == PA_OK;) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0)
-			rc = pa_err_errno(err, errno, "write %s", tmp);
-		else
-			off += (size_t) n;
-	}
+	if (rc == PA_OK && pa_write_all(fd, buf, len, -1, NULL) != 0)
+		rc = pa_err_errno(err, errno, "write %s", tmp);
 	if (rc == PA_OK && (fchmod(fd, 0644) != 0 || fsync(fd) != 0))
 		rc = pa_err_errno(err, errno, "sync %s", tmp);
 	if (rc == PA_OK && rename(tmp, s->path) != 0)
@@ -402,7 +342,7 @@ store_apply(cdiconfig **out, store *s, const char *yaml, size_t len,
 		goto done;
 	if ((rc = store_persist(s, yaml, len, err)) != PA_OK)
 		goto done;
-	store_swap(s, cdiconfig_ref(next), store_hash(yaml, len), true);
+	store_swap(s, cdiconfig_ref(next), pa_hash_bytes(yaml, len), true);
 	*out = next;
 	next = NULL;
 done:

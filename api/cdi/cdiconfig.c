@@ -9,6 +9,7 @@
 #include "cdiconfig.h"
 #include "overhead.h"
 #include "k8sname.h"
+#include "prealloc/util.h"
 
 #define CDICONFIG_PATH_SIZE 320 // "spec.preallocation.storageClass." + name
 #define CDICONFIG_WARN_SIZE 512
@@ -94,18 +95,6 @@ setting_init(cdiconfig_setting *s)
 	s->overhead_milli = -1;
 }
 
-static uint64_t
-hash_name(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL; // FNV-1a
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char) s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 // table_slot finds the slot holding @name, or the empty one where it goes.
 static size_t
 table_slot(const cdiconfig *c, const char *name, size_t len, uint64_t h)
@@ -165,7 +154,7 @@ classes_grow(cdiconfig *c)
 static int
 class_entry(cdiconfig_setting **out, cdiconfig *c, const char *name, size_t len)
 {
-	uint64_t         h = hash_name(name, len);
+	uint64_t         h = pa_hash_bytes(name, len);
 	size_t           slot;
 	cdiconfig_entry *e;
 
@@ -599,7 +588,7 @@ cdiconfig_class(const cdiconfig *c, const char *name)
 
 	if (c->nclasses == 0)
 		return NULL;
-	slot = table_slot(c, name, len, hash_name(name, len));
+	slot = table_slot(c, name, len, pa_hash_bytes(name, len));
 	return c->table[slot] == 0 ? NULL : &c->classes[c->table[slot] - 1].s;
 }
 

@@ -30,6 +30,7 @@
 #include <microhttpd.h>
 
 #include "httpd.h"
+#include "prealloc/util.h"
 
 #define HTTPD_ACCEPT_BATCH 64      // accepts per turn, so MHD_run keeps up
 #define HTTPD_BACKOFF_NS 100000000 // after EMFILE, retry accept in 100 ms
@@ -65,15 +66,6 @@ struct httpd {
 	metrics_family    *f_fds;      // prealloc_process_open_fds
 	metrics_family    *f_max_fds;  // prealloc_process_max_fds
 };
-
-static uint64_t
-httpd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
 
 // ---- replies ----
 
@@ -239,7 +231,7 @@ httpd_enqueue(httpd *h, httpd_conn *hc)
 {
 	httpd_dequeue(h, hc);
 	hc->deadline_ns =
-	    httpd_now_ns() + (uint64_t) h->opts.timeout_s * 1000000000u;
+	    pa_clock_ns() + (uint64_t) h->opts.timeout_s * 1000000000u;
 	hc->prev = h->tail;
 	if (h->tail != NULL)
 		h->tail->next = hc;
@@ -353,7 +345,7 @@ httpd_conn_closed(httpd *h, httpd_conn *hc)
 	if (hc == NULL)
 		return;
 	// Still queued: libmicrohttpd's idle timer, as long as ours, won.
-	if (hc->queued && httpd_timed_out(hc, httpd_now_ns()))
+	if (hc->queued && httpd_timed_out(hc, pa_clock_ns()))
 		metrics_add(h->f_timeouts, "", 1);
 	httpd_dequeue(h, hc);
 	free(hc);
@@ -388,7 +380,7 @@ httpd_accept(httpd *h)
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM)
 				h->backoff_until_ns =
-				    httpd_now_ns() + HTTPD_BACKOFF_NS;
+				    pa_clock_ns() + HTTPD_BACKOFF_NS;
 			return; // EAGAIN: nothing more waits
 		}
 		if (h->nconns >= h->opts.max_conns) {
@@ -441,7 +433,7 @@ httpd_loop(void *arg)
 	p[1] = (struct pollfd) { .fd = di->epoll_fd, .events = POLLIN };
 	p[2] = (struct pollfd) { .fd = h->lfd, .events = POLLIN };
 	for (;;) {
-		uint64_t now = httpd_now_ns();
+		uint64_t now = pa_clock_ns();
 		nfds_t   n   = now >= h->backoff_until_ns ? 3 : 2;
 
 		p[2].revents = 0;
@@ -452,7 +444,7 @@ httpd_loop(void *arg)
 			break;
 		// Closes first, so that the slots they free take new ones.
 		MHD_run(h->mhd);
-		httpd_reap(h, httpd_now_ns());
+		httpd_reap(h, pa_clock_ns());
 		if (p[2].revents != 0)
 			httpd_accept(h);
 	}

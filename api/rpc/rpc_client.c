@@ -19,6 +19,7 @@
 
 #include "rpc_client.h"
 #include "rpc_envelope.h"
+#include "prealloc/util.h"
 
 #define CLIENT_MAX_URLS 8
 // Answers are trusted more than requests, but still bounded.
@@ -54,15 +55,6 @@ struct rpc_client {
 	atomic_uint_fast64_t next_id;
 };
 
-static uint64_t
-client_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-}
-
 // Condition variables wait on CLOCK_MONOTONIC, so a clock step never
 // stretches or cuts a deadline.
 static void
@@ -95,7 +87,7 @@ client_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 	if (ev == NNG_PIPE_EV_ADD_POST)
 		c->pipes++;
 	else if (ev == NNG_PIPE_EV_REM_POST && --c->pipes == 0)
-		c->lost_ns = client_now_ns();
+		c->lost_ns = pa_clock_ns();
 	pthread_cond_broadcast(&c->conn_cv);
 	pthread_mutex_unlock(&c->mtx);
 }
@@ -304,11 +296,11 @@ slot_wait(rpc_client *c, client_slot *s)
 
 	pthread_mutex_lock(&s->mtx);
 	while (!s->done) {
-		uint64_t        now  = client_now_ns();
+		uint64_t        now  = pa_clock_ns();
 		struct timespec when = client_abstime(now + CLIENT_WATCH_NS);
 
 		pthread_cond_timedwait(&s->cv, &s->mtx, &when);
-		if (!s->done && !gone && client_lost(c, client_now_ns())) {
+		if (!s->done && !gone && client_lost(c, pa_clock_ns())) {
 			gone = true;
 			nng_aio_cancel(s->aio);
 		}
@@ -327,7 +319,7 @@ client_wait_connected(rpc_client *c, uint64_t limit_ns)
 	bool            up;
 
 	pthread_mutex_lock(&c->mtx);
-	while (c->pipes == 0 && client_now_ns() < limit_ns)
+	while (c->pipes == 0 && pa_clock_ns() < limit_ns)
 		pthread_cond_timedwait(&c->conn_cv, &c->mtx, &when);
 	up = c->pipes > 0;
 	pthread_mutex_unlock(&c->mtx);
@@ -366,15 +358,15 @@ slot_exchange(nng_msg **out, rpc_client *c, client_slot *s, nng_msg *msg,
 	int rv;
 
 	nng_aio_set_msg(s->aio, msg);
-	nng_aio_set_timeout(s->aio,
-	    (nng_duration) ((end_ns - client_now_ns()) / 1000000ULL) + 1);
+	nng_aio_set_timeout(
+	    s->aio, (nng_duration) ((end_ns - pa_clock_ns()) / 1000000ULL) + 1);
 	nng_ctx_send(s->ctx, s->aio);
 	if ((rv = slot_wait(c, s)) != 0) {
 		nng_msg_free(nng_aio_get_msg(s->aio));
 		return client_fail_nng(c, rv, deadline_ms, err);
 	}
-	nng_aio_set_timeout(s->aio,
-	    (nng_duration) ((end_ns - client_now_ns()) / 1000000ULL) + 1);
+	nng_aio_set_timeout(
+	    s->aio, (nng_duration) ((end_ns - pa_clock_ns()) / 1000000ULL) + 1);
 	nng_ctx_recv(s->ctx, s->aio);
 	if ((rv = slot_wait(c, s)) != 0)
 		return client_fail_nng(c, rv, deadline_ms, err);
@@ -386,7 +378,7 @@ int
 rpc_client_call_msg(nng_msg **out, rpc_client *c, nng_msg *msg,
     uint32_t deadline_ms, pa_err *err)
 {
-	uint64_t     start = client_now_ns(), end, connect_end;
+	uint64_t     start = pa_clock_ns(), end, connect_end;
 	client_slot *s     = NULL;
 	int          rc;
 

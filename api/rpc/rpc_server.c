@@ -28,6 +28,7 @@
 #include "rpc_ipc.h"
 #include "rpc_server.h"
 #include "rpc_tls_server.h"
+#include "prealloc/util.h"
 
 #define SERVER_MAX_METHODS 32
 #define SERVER_MAX_LISTENERS 8
@@ -96,15 +97,6 @@ struct rpc_server {
 	rpc_call       *queue_head, *queue_tail;
 	bool            pool_exit;
 };
-
-static uint64_t
-server_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-}
 
 static void worker_recv_done(void *arg);
 static void worker_timer_done(void *arg);
@@ -192,7 +184,7 @@ server_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 	if (rpc_conns_full(s->conns))
 		server_usage(s, &usage, &nusage);
 	verdict = rpc_conns_admit(
-	    s->conns, nng_pipe_id(p), server_now_ns(), usage, nusage, &victim);
+	    s->conns, nng_pipe_id(p), pa_clock_ns(), usage, nusage, &victim);
 	free(usage);
 	if (verdict == RPC_CONNS_EVICT) {
 		nng_pipe v = NNG_PIPE_INITIALIZER;
@@ -511,7 +503,7 @@ worker_answer(server_worker *w, int code, const char *text,
 	w->holders++; // the send
 	pthread_mutex_unlock(&w->mtx);
 	if (code == PA_OK && c->deadline_ns != 0 &&
-	    server_now_ns() > c->deadline_ns) {
+	    pa_clock_ns() > c->deadline_ns) {
 		code    = PA_DEADLINE_EXCEEDED; // too late to be of use
 		text    = "deadline exceeded before the answer";
 		payload = NULL;
@@ -529,7 +521,7 @@ worker_answer(server_worker *w, int code, const char *text,
 	if (s->opts.observe != NULL)
 		s->opts.observe(s->opts.observe_arg,
 		    c->method != NULL ? c->method->full_name : "unknown", code,
-		    server_now_ns() - c->start_ns);
+		    pa_clock_ns() - c->start_ns);
 	if (armed)
 		nng_aio_cancel(w->timer); // the answer beat the deadline
 	nng_aio_set_msg(w->aio, msg);
@@ -671,7 +663,7 @@ static void
 worker_arm_timer(server_worker *w)
 {
 	rpc_call *c   = &w->call;
-	uint64_t  now = server_now_ns();
+	uint64_t  now = pa_clock_ns();
 	bool      answered;
 
 	pthread_mutex_lock(&w->mtx);
@@ -707,7 +699,7 @@ worker_dispatch(server_worker *w, nng_msg *msg)
 	w->holders     = 1; // the dispatch itself
 	pthread_mutex_unlock(&w->mtx);
 	c->method      = NULL;
-	c->start_ns    = server_now_ns();
+	c->start_ns    = pa_clock_ns();
 	c->deadline_ns = 0;
 	ok             = worker_decode(w, msg);
 	nng_msg_free(msg);
@@ -826,7 +818,7 @@ server_cancel_receivers(rpc_server *s)
 int
 rpc_server_stop(rpc_server *s, uint32_t drain_ms)
 {
-	uint64_t until = server_now_ns() + (uint64_t) drain_ms * 1000000ULL;
+	uint64_t until = pa_clock_ns() + (uint64_t) drain_ms * 1000000ULL;
 	bool     drained;
 
 	pthread_mutex_lock(&s->mtx);
@@ -841,7 +833,7 @@ rpc_server_stop(rpc_server *s, uint32_t drain_ms)
 		pthread_mutex_lock(&s->mtx);
 		drained = s->idle >= s->opts.workers;
 		pthread_mutex_unlock(&s->mtx);
-		if (drained || server_now_ns() >= until)
+		if (drained || pa_clock_ns() >= until)
 			break;
 		nng_msleep(5);
 	}
@@ -935,7 +927,7 @@ rpc_call_request_id(const rpc_call *call)
 uint32_t
 rpc_call_remaining_ms(const rpc_call *call)
 {
-	uint64_t now = server_now_ns();
+	uint64_t now = pa_clock_ns();
 
 	if (call->deadline_ns == 0)
 		return UINT32_MAX;

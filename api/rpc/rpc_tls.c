@@ -20,6 +20,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "rpc_tls.h"
+#include "prealloc/util.h"
 
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #error "rpc_tls.c uses the mbedTLS 2.x API that nng 1.5.2 is built on"
@@ -32,33 +33,13 @@
 static int
 tls_slurp(char **out, const char *path, pa_err *err)
 {
-	FILE  *f   = NULL;
-	char  *buf = NULL;
-	size_t n;
-	int    rc = PA_OK;
+	size_t len = 0;
+	int    rc  = pa_file_read(out, &len, path, TLS_PEM_MAX, err);
 
-	if ((f = fopen(path, "r")) == NULL) {
-		rc = pa_err_errno(err, errno, "open %s", path);
-		goto done;
-	}
-	if ((buf = malloc(TLS_PEM_MAX + 1)) == NULL) {
-		rc = pa_err_errno(err, ENOMEM, "read %s", path);
-		goto done;
-	}
-	n = fread(buf, 1, TLS_PEM_MAX, f);
-	if (ferror(f) || n == TLS_PEM_MAX) {
+	if (rc == PA_RESOURCE_EXHAUSTED) // a setup mistake, not a load
 		rc = pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "%s is unreadable or larger than %d bytes", path,
+		    "%s is larger than %d bytes: not a PEM file", path,
 		    TLS_PEM_MAX);
-		goto done;
-	}
-	buf[n] = '\0';
-	*out   = buf;
-	buf    = NULL;
-done:
-	if (f != NULL)
-		fclose(f);
-	free(buf);
 	return rc;
 }
 

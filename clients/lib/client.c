@@ -16,19 +16,10 @@
 
 #include "arena.h"
 #include "client.h"
+#include "prealloc/util.h"
 
 // nng counts milliseconds in an int32: one attempt waits 24 days at most.
 #define CLIENT_CALL_MAX_MS ((uint64_t) INT32_MAX / 2)
-
-static uint64_t
-client_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000ULL +
-	    (uint64_t) ts.tv_nsec / 1000000ULL;
-}
 
 static void
 client_sleep_ms(uint64_t ms)
@@ -48,7 +39,7 @@ client_random(void)
 	uint32_t r = 0;
 
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t) sizeof(r))
-		r = (uint32_t) client_now_ms() * 2654435761u;
+		r = (uint32_t) (pa_clock_ns() / 1000000ULL) * 2654435761u;
 	return r;
 }
 
@@ -115,7 +106,8 @@ client_call(ProtobufCMessage **out, pa_client *c, client_service svc,
     const ProtobufCMessageDescriptor *resp_type, client_repeat repeat,
     uint32_t extra_ms, pa_err *err)
 {
-	uint64_t end  = client_now_ms() + c->opts.deadline_ms + extra_ms;
+	uint64_t end =
+	    (pa_clock_ns() / 1000000ULL) + c->opts.deadline_ms + extra_ms;
 	pa_err   last = PA_ERR_INIT;
 	unsigned attempt;
 	int      rc;
@@ -125,7 +117,7 @@ client_call(ProtobufCMessage **out, pa_client *c, client_service svc,
 		    "no %s URL given to the client",
 		    svc == CLIENT_POLICY ? "policy service" : "agent");
 	for (attempt = 0;; attempt++) {
-		uint64_t now = client_now_ms(), pause;
+		uint64_t now = (pa_clock_ns() / 1000000ULL), pause;
 
 		if (now >= end) {
 			rc = pa_err_set(&last, PA_DEADLINE_EXCEEDED,
@@ -147,7 +139,8 @@ client_call(ProtobufCMessage **out, pa_client *c, client_service svc,
 		    attempt >= c->opts.max_retries)
 			break;
 		pause = client_backoff_ms(c, attempt);
-		if (client_now_ms() + pause >= end || !client_budget_take(c))
+		if ((pa_clock_ns() / 1000000ULL) + pause >= end ||
+		    !client_budget_take(c))
 			break;
 		client_sleep_ms(pause);
 	}

@@ -16,6 +16,7 @@
 #include "arena.h"
 #include "cdiconfig.h" // CDI's filesystemOverhead rules
 #include "prealloc/prealloc.h"
+#include "prealloc/util.h"
 
 #define PROVISION_MiB (1024ULL * 1024ULL)
 #define PROVISION_CHUNK (1024 * 1024)
@@ -52,24 +53,16 @@ provision_zero(const char *buf, size_t n)
 	return n == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, n - 1) == 0);
 }
 
-// Write @p n bytes at @p off of @p fd, looping over short writes.
+// Write @p n bytes at @p off of @p fd.
 static int
 provision_write_all(
     int fd, const char *buf, size_t n, uint64_t off, pa_err *err)
 {
 	size_t done = 0;
 
-	while (done < n) {
-		ssize_t w =
-		    pwrite(fd, buf + done, n - done, (off_t) (off + done));
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return pa_err_errno(err, errno, "write image at %llu",
-			    (unsigned long long) (off + done));
-		done += (size_t) w;
-	}
+	if (pa_write_all(fd, buf, n, (off_t) off, &done) != 0)
+		return pa_err_errno(err, errno, "write image at %llu",
+		    (unsigned long long) (off + done));
 	return PA_OK;
 }
 
