@@ -73,6 +73,28 @@ agent_method_pb(enum fill_method m)
 	}
 }
 
+static Cdi__Prealloc__V1__Mechanism
+agent_mechanism_pb(enum fill_mechanism m)
+{
+	switch (m) {
+	case FILL_MECH_FALLOCATE:
+		return CDI__PREALLOC__V1__MECHANISM__MECHANISM_FALLOCATE;
+	case FILL_MECH_WRITE_ZEROES:
+		return CDI__PREALLOC__V1__MECHANISM__MECHANISM_WRITE_ZEROES;
+	case FILL_MECH_BLKZEROOUT:
+		return CDI__PREALLOC__V1__MECHANISM__MECHANISM_BLKZEROOUT;
+	default:
+		return CDI__PREALLOC__V1__MECHANISM__MECHANISM_UNSPECIFIED;
+	}
+}
+
+// The deprecated string field: "" until the mechanism is known, as before.
+static const char *
+agent_mechanism_string(enum fill_mechanism m)
+{
+	return m == FILL_MECH_NONE ? "" : fill_mechanism_name(m);
+}
+
 static Cdi__Prealloc__V1__JobState
 agent_state_pb(enum jobs_state s)
 {
@@ -105,7 +127,8 @@ agent_job_pb(job_pb *pb, const struct jobs_info *job)
 	pb->state            = agent_state_pb(job->state);
 	pb->method_used =
 	    ok ? (char *) fill_method_name(job->result.method) : (char *) "";
-	pb->mechanism        = (char *) job->result.mechanism;
+	pb->mechanism = (char *) agent_mechanism_string(job->result.mechanism);
+	pb->mechanism_used   = agent_mechanism_pb(job->result.mechanism);
 	pb->filesystem       = (char *) job->result.target;
 	pb->bytes_done       = job->done;
 	pb->bytes_total      = job->total;
@@ -138,7 +161,7 @@ agent_job_bytes(const struct jobs_info *job)
 {
 	const struct fill_result *r = &job->result;
 
-	if (strcmp(r->mechanism, "fallocate") == 0)
+	if (r->mechanism == FILL_MECH_FALLOCATE)
 		return r->allocated_after > r->allocated_before
 		    ? r->allocated_after - r->allocated_before
 		    : 0;
@@ -157,8 +180,8 @@ agent_count_end(agent_rpc *a, const struct jobs_info *job)
 	    (double) job->duration_ms / 1000.0);
 	if (job->state != JOBS_SUCCEEDED)
 		return;
-	metrics_add(
-	    a->bytes, job->result.mechanism, (double) agent_job_bytes(job));
+	metrics_add(a->bytes, fill_mechanism_name(job->result.mechanism),
+	    (double) agent_job_bytes(job));
 	if (job->req.method == FILL_AUTO && job->result.note[0] != '\0')
 		metrics_add(a->fallbacks, "", 1);
 }
@@ -177,7 +200,7 @@ agent_log_end(const struct jobs_info *job)
 	    job->id, pa_log_quote(rid, sizeof(rid), job->req.request_id),
 	    pa_log_quote(target, sizeof(target), job->req.path),
 	    jobs_state_name(job->state), agent_method_label(job),
-	    job->result.mechanism[0] ? job->result.mechanism : "none",
+	    fill_mechanism_name(job->result.mechanism),
 	    pa_log_quote(fs, sizeof(fs), job->result.target),
 	    agent_job_bytes(job), job->duration_ms,
 	    pa_status_name(job->error_code),

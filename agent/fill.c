@@ -45,11 +45,26 @@ struct fill_ctx {
 };
 
 static const char *const fill_method_names[] = { "auto", "falloc", "full" };
+#define FILL_METHOD_COUNT \
+	(sizeof(fill_method_names) / sizeof(fill_method_names[0]))
+
+static const char *const fill_mechanism_names[FILL_MECH_COUNT] = { "none",
+	"fallocate", "write-zeroes", "blkzeroout" };
+
+// The index of @p name in @p names, or -1.
+static int
+fill_name_index(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; name != NULL && i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return (int) i;
+	return -1;
+}
 
 const char *
 fill_method_name(enum fill_method m)
 {
-	if ((unsigned) m >= sizeof(fill_method_names) / sizeof(char *))
+	if ((unsigned) m >= FILL_METHOD_COUNT)
 		return "unknown";
 	return fill_method_names[m];
 }
@@ -57,13 +72,37 @@ fill_method_name(enum fill_method m)
 int
 fill_method_from_name(enum fill_method *out, const char *name, pa_err *err)
 {
-	for (unsigned i = 0; name != NULL && i < 3; i++)
-		if (strcmp(name, fill_method_names[i]) == 0) {
-			*out = (enum fill_method) i;
-			return PA_OK;
-		}
-	return pa_err_set(err, PA_INVALID_ARGUMENT,
-	    "method %s is not auto, falloc or full", name ? name : "(null)");
+	int i = fill_name_index(fill_method_names, FILL_METHOD_COUNT, name);
+
+	if (i < 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "method %s is not auto, falloc or full",
+		    name ? name : "(null)");
+	*out = (enum fill_method) i;
+	return PA_OK;
+}
+
+const char *
+fill_mechanism_name(enum fill_mechanism m)
+{
+	if ((unsigned) m >= FILL_MECH_COUNT)
+		return "unknown";
+	return fill_mechanism_names[m];
+}
+
+int
+fill_mechanism_from_name(
+    enum fill_mechanism *out, const char *name, pa_err *err)
+{
+	int i = fill_name_index(fill_mechanism_names, FILL_MECH_COUNT, name);
+
+	if (i < 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "mechanism %s is not none, fallocate, write-zeroes or "
+		    "blkzeroout",
+		    name ? name : "(null)");
+	*out = (enum fill_mechanism) i;
+	return PA_OK;
 }
 
 static uint64_t
@@ -182,8 +221,8 @@ fill_file_full(struct fill_ctx *c, pa_err *err)
 	if ((rc = extent_gap_bytes(&c->total, c->fd, pos, end, err)) != PA_OK ||
 	    (rc = fill_alloc_zeros(c, err)) != PA_OK)
 		return rc;
-	c->res.method = FILL_FULL;
-	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "write-zeroes");
+	c->res.method    = FILL_FULL;
+	c->res.mechanism = FILL_MECH_WRITE_ZEROES;
 	while (pos < end) {
 		uint64_t off = 0, len = 0;
 
@@ -222,9 +261,9 @@ fill_file_falloc(struct fill_ctx *c, pa_err *err)
 			    err, errno, "fallocate %s", c->req->path);
 		probe_falloc_learnt(c->fd, PROBE_FALLOC_YES);
 	}
-	c->res.method = FILL_FALLOC;
-	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "fallocate");
-	c->done = len;
+	c->res.method    = FILL_FALLOC;
+	c->res.mechanism = FILL_MECH_FALLOCATE;
+	c->done          = len;
 	if (c->req->progress != NULL)
 		c->req->progress(c->req->progress_arg, len, len);
 	return PA_OK;
@@ -576,7 +615,7 @@ fill_device_range(uint64_t *end_out, int fd, const char *path, uint64_t size,
 static int
 fill_blkzeroout(struct fill_ctx *c, uint64_t pos, uint64_t end, pa_err *err)
 {
-	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "blkzeroout");
+	c->res.mechanism = FILL_MECH_BLKZEROOUT;
 	while (pos < end) {
 		uint64_t n        = end - pos < FILL_DEVICE_CHUNK ? end - pos
 		                                                  : FILL_DEVICE_CHUNK;
@@ -612,8 +651,8 @@ fill_device_zero(struct fill_ctx *c, uint64_t end, pa_err *err)
 		return rc;
 	snprintf(c->res.note, sizeof(c->res.note),
 	    "BLKZEROOUT is not supported on %s; wrote zeros", c->res.target);
-	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "write-zeroes");
-	c->direct_ok = true;
+	c->res.mechanism = FILL_MECH_WRITE_ZEROES;
+	c->direct_ok     = true;
 	if ((rc = fill_alloc_zeros(c, err)) != PA_OK)
 		return rc;
 	return fill_write_zeros(c, c->req->offset, c->total, true, err);

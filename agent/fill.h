@@ -25,6 +25,18 @@ enum fill_method {
 };
 
 /**
+ * How the bytes were made allocated. Names are turned into strings only at
+ * the edges (wire, logs, metrics) by fill_mechanism_name().
+ */
+enum fill_mechanism {
+	FILL_MECH_NONE         = 0, ///< not known: the fill has not succeeded
+	FILL_MECH_FALLOCATE    = 1, ///< fallocate(2)
+	FILL_MECH_WRITE_ZEROES = 2, ///< zeros written by pwrite(2)
+	FILL_MECH_BLKZEROOUT   = 3, ///< the BLKZEROOUT ioctl
+};
+#define FILL_MECH_COUNT 4 // one past the last fill_mechanism
+
+/**
  * Progress: @p done of @p total bytes. Called from the filling thread
  * after each chunk; it must not block for long.
  */
@@ -62,10 +74,10 @@ struct fill_request {
 
 /** What a successful fill did. Plain data: nothing to free. */
 struct fill_result {
-	enum fill_method method; ///< FILL_FALLOC or FILL_FULL
-	char     mechanism[16];  ///< "fallocate", "write-zeroes", "blkzeroout"
-	char     target[64];     ///< "ext4", "block device 7:0"
-	uint64_t allocated_before; ///< st_blocks * 512; 0 for a device
+	enum fill_method    method;     ///< FILL_FALLOC or FILL_FULL
+	enum fill_mechanism mechanism;  ///< never FILL_MECH_NONE on success
+	char                target[64]; ///< "ext4", "block device 7:0"
+	uint64_t allocated_before;      ///< st_blocks * 512; 0 for a device
 	uint64_t allocated_after;
 	uint64_t bytes_written; ///< zeros written (or zeroed by ioctl)
 	uint64_t duration_ns;
@@ -134,5 +146,19 @@ const char *fill_method_name(enum fill_method m);
  * @return PA_OK or PA_INVALID_ARGUMENT.
  */
 int fill_method_from_name(enum fill_method *out, const char *name, pa_err *err);
+
+/**
+ * @return "none", "fallocate", "write-zeroes" or "blkzeroout" (the wire's
+ *         and the metrics' names); "unknown" for another value. Static.
+ */
+const char *fill_mechanism_name(enum fill_mechanism m);
+
+/**
+ * Parse a name fill_mechanism_name() gives.
+ * @param[out] out  written only on PA_OK.
+ * @return PA_OK or PA_INVALID_ARGUMENT.
+ */
+int fill_mechanism_from_name(
+    enum fill_mechanism *out, const char *name, pa_err *err);
 
 #endif // PREALLOC_AGENT_FILL_H

@@ -85,7 +85,8 @@ bench_fill(const char *what, const char *path, uint64_t size, uint64_t bytes,
 	if (rc != PA_OK)
 		fprintf(stderr, "fill %s: %s\n", path, err.msg);
 	else
-		printf("  (%s: %s on %s)\n", what, res.mechanism, res.target);
+		printf("  (%s: %s on %s)\n", what,
+		    fill_mechanism_name(res.mechanism), res.target);
 	return bench_report(what, t1 - t0, bytes, rc);
 }
 

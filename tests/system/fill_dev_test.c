@@ -208,8 +208,8 @@ test_fill_dev__whole_device_reads_back_as_zeros(void **state)
 	assert_int_not_equal(devx_zeros(d->lf->dev, 0, DEV_SIZE), 0);
 	req = devx_request(d, 0); // size 0: the whole device
 	assert_int_equal(fill_run(&res, &req, NULL), PA_OK);
-	assert_true(strcmp(res.mechanism, "blkzeroout") == 0 ||
-	    strcmp(res.mechanism, "write-zeroes") == 0);
+	assert_true(res.mechanism == FILL_MECH_BLKZEROOUT ||
+	    res.mechanism == FILL_MECH_WRITE_ZEROES);
 	assert_int_equal(res.bytes_written, DEV_SIZE);
 	assert_int_equal(testlib_run("cmp -s -n %llu %s /dev/zero",
 	                     (unsigned long long) DEV_SIZE, d->lf->dev),

@@ -186,7 +186,7 @@ test_fill_fs__falloc(void **state)
 	}
 	assert_int_equal(fill_run(&res, &req, &err), PA_OK);
 	assert_int_equal(res.method, FILL_FALLOC);
-	assert_string_equal(res.mechanism, "fallocate");
+	assert_int_equal(res.mechanism, FILL_MECH_FALLOCATE);
 	assert_string_equal(res.target, fsx_type);
 	fsx_assert_allocated(path, 32 * MiB);
 	if (fsx_has_fiemap_oracle())
@@ -210,7 +210,7 @@ test_fill_fs__full_writes_over_unwritten_extents(void **state)
 	close(fd);
 	assert_int_equal(fill_run(&res, &req, NULL), PA_OK);
 	assert_int_equal(res.method, FILL_FULL);
-	assert_string_equal(res.mechanism, "write-zeroes");
+	assert_int_equal(res.mechanism, FILL_MECH_WRITE_ZEROES);
 	assert_int_equal(res.bytes_written, 32 * MiB);
 	fsx_assert_allocated(path, 32 * MiB);
 	fsx_assert_written(path, 32 * MiB);

@@ -79,6 +79,31 @@ test_fill__method_names_round_trip(void **state)
 }
 
 static void
+test_fill__mechanism_names_round_trip(void **state)
+{
+	static const char *const wire[] = { "none", "fallocate", "write-zeroes",
+		"blkzeroout" };
+	enum fill_mechanism      m      = FILL_MECH_NONE;
+	pa_err                   err    = PA_ERR_INIT;
+
+	for (int i = FILL_MECH_NONE; i < FILL_MECH_COUNT; i++) {
+		assert_string_equal(
+		    fill_mechanism_name((enum fill_mechanism) i), wire[i]);
+		assert_int_equal(
+		    fill_mechanism_from_name(&m, wire[i], NULL), PA_OK);
+		assert_int_equal(m, i);
+	}
+	assert_int_equal(
+	    fill_mechanism_from_name(&m, "dd", &err), PA_INVALID_ARGUMENT);
+	assert_int_equal(err.code, PA_INVALID_ARGUMENT);
+	assert_int_equal(m, FILL_MECH_BLKZEROOUT); // untouched on failure
+	assert_int_equal(
+	    fill_mechanism_from_name(&m, NULL, NULL), PA_INVALID_ARGUMENT);
+	assert_string_equal(
+	    fill_mechanism_name((enum fill_mechanism) 9), "unknown");
+}
+
+static void
 test_fill__bad_request_is_invalid_argument(void **state)
 {
 	struct fill_test   *t   = *state;
@@ -106,7 +131,7 @@ test_fill__full_new_file_is_written_and_durable(void **state)
 
 	assert_int_equal(fill_run(&res, &req, NULL), PA_OK);
 	assert_int_equal(res.method, FILL_FULL);
-	assert_string_equal(res.mechanism, "write-zeroes");
+	assert_int_equal(res.mechanism, FILL_MECH_WRITE_ZEROES);
 	assert_int_equal(res.bytes_written, sz);
 	assert_int_equal(res.allocated_before, 0);
 	assert_true(res.allocated_after >= sz);
@@ -164,7 +189,7 @@ test_fill__falloc_keeps_data_and_allocates(void **state)
 	}
 	assert_int_equal(rc, PA_OK);
 	assert_int_equal(res.method, FILL_FALLOC);
-	assert_string_equal(res.mechanism, "fallocate");
+	assert_int_equal(res.mechanism, FILL_MECH_FALLOCATE);
 	assert_int_equal(testlib_file_size(t->path), 8 * MiB);
 	assert_true((uint64_t) testlib_allocated_bytes(t->path) >= 8 * MiB);
 	assert_int_equal(testlib_run("head -c %llu '%s' | sha256sum | "
@@ -184,10 +209,10 @@ test_fill__auto_says_what_it_did(void **state)
 	assert_int_equal(fill_run(&res, &req, NULL), PA_OK);
 	if (res.method == FILL_FALLOC) {
 		assert_string_equal(res.note, "");
-		assert_string_equal(res.mechanism, "fallocate");
+		assert_int_equal(res.mechanism, FILL_MECH_FALLOCATE);
 	} else {
 		assert_non_null(strstr(res.note, "not supported"));
-		assert_string_equal(res.mechanism, "write-zeroes");
+		assert_int_equal(res.mechanism, FILL_MECH_WRITE_ZEROES);
 	}
 	assert_true(res.target[0] != '\0');
 	assert_true((uint64_t) testlib_allocated_bytes(t->path) >= 4 * MiB);
@@ -296,6 +321,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FILL_TEST(test_fill__method_names_round_trip),
+		FILL_TEST(test_fill__mechanism_names_round_trip),
 		FILL_TEST(test_fill__bad_request_is_invalid_argument),
 		FILL_TEST(test_fill__full_new_file_is_written_and_durable),
 		FILL_TEST(test_fill__full_keeps_data_and_fills_every_hole),

@@ -150,7 +150,7 @@ test_jobs__a_job_runs_to_success(void **state)
 	assert_non_null(strstr(info.id, "job-"));
 	info = await_state(f, info.id, JOBS_SUCCEEDED);
 	assert_int_equal(info.error_code, PA_OK);
-	assert_string_equal(info.result.mechanism, "fallocate");
+	assert_int_equal(info.result.mechanism, FILL_MECH_FALLOCATE);
 	assert_true(info.finished_ms >= info.started_ms);
 	assert_int_equal(testlib_file_size(r.path), (int64_t) (8 * MiB));
 	assert_true(testlib_allocated_bytes(r.path) >= (int64_t) (8 * MiB));
