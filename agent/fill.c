@@ -586,13 +586,15 @@ int
 fill_device_range(uint64_t *end_out, int fd, const char *path, uint64_t size,
     uint64_t offset, pa_err *err)
 {
-	uint64_t devsize = 0, end;
-	int      lbsz    = 0;
+	struct probe_geometry g;
+	uint64_t              devsize, end, lbsz;
+	int                   rc;
 
-	if (ioctl(fd, BLKGETSIZE64, &devsize) != 0 ||
-	    ioctl(fd, BLKSSZGET, &lbsz) != 0 || lbsz <= 0)
-		return pa_err_errno(err, errno, "%s: size ioctl", path);
-	end = size != 0 ? size : devsize;
+	if ((rc = probe_device_geometry(&g, fd, path, err)) != PA_OK)
+		return rc;
+	devsize = g.size;
+	lbsz    = g.logical_sector;
+	end     = size != 0 ? size : devsize;
 	if (end > devsize)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "size %" PRIu64 " is past the end of %s (%" PRIu64
@@ -601,10 +603,10 @@ fill_device_range(uint64_t *end_out, int fd, const char *path, uint64_t size,
 	if (offset > end)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "offset %" PRIu64 " is past the end %" PRIu64, offset, end);
-	if (offset % (uint64_t) lbsz != 0 || end % (uint64_t) lbsz != 0)
+	if (offset % lbsz != 0 || end % lbsz != 0)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "offset %" PRIu64 " and end %" PRIu64
-		    " must be multiples of the %d-byte sector of %s",
+		    " must be multiples of the %" PRIu64 "-byte sector of %s",
 		    offset, end, lbsz, path);
 	*end_out = end;
 	return PA_OK;
