@@ -19,7 +19,6 @@
 #include "prealloc/v1/agent.pb-c.h"
 #include "probe.h"
 
-#define AGENT_FILE_ALIGN 4096u     // a file's offset: a page, as fill writes
 #define AGENT_REPLY_MARGIN_MS 200u // answer this long before the deadline
 
 typedef Cdi__Prealloc__V1__PreallocateVolumeRequest prealloc_req;
@@ -341,40 +340,18 @@ agent_answer_later(rpc_call *call, jobs *j, const char *id, uint32_t wait_ms,
 
 // ---- PreallocateVolume ----
 
-static int
-agent_check_file(const prealloc_req *req, pa_err *err)
-{
-	if (req->size == 0)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "size must be above 0 for a file");
-	if (req->offset % AGENT_FILE_ALIGN != 0)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "offset %" PRIu64 " is not a multiple of %u", req->offset,
-		    AGENT_FILE_ALIGN);
-	if (req->offset > req->size)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "offset %" PRIu64 " is past size %" PRIu64, req->offset,
-		    req->size);
-	return PA_OK;
-}
-
-// The target's checks before a job is queued, so that a bad target or
+// The range's checks before a job is queued, so that a bad target or
 // range is the caller's error and not a failed job. They are made on what
 // confinement opened (read-only: the worker claims it for writing).
 static int
 agent_check_target(struct confine_target *t, const agent_rpc *a,
-    const prealloc_req *req, pa_err *err)
+    const char *path, const struct jobs_request *jr, pa_err *err)
 {
-	uint64_t end = 0;
-	int      rc;
+	int rc;
 
-	if ((rc = confine_open(t, a->conf, req->path, CONFINE_READ, err)))
+	if ((rc = confine_open(t, a->conf, path, CONFINE_READ, err)))
 		return rc;
-	if (t->kind == CONFINE_DEVICE)
-		rc = fill_device_range(
-		    &end, t->fd, t->path, req->size, req->offset, err);
-	else
-		rc = agent_check_file(req, err);
+	rc = jobs_check_target(t, jr, err);
 	confine_target_close(t);
 	return rc;
 }
@@ -394,14 +371,14 @@ agent_job_request(struct jobs_request *out, const agent_rpc *a,
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "request_id is longer than %zu bytes",
 		    sizeof(out->request_id) - 1);
-	if ((rc = agent_check_target(&t, a, req, err)) != PA_OK)
-		return rc;
 	snprintf(
 	    out->request_id, sizeof(out->request_id), "%s", req->request_id);
-	memcpy(out->path, t.path, sizeof(out->path));
 	out->size   = req->size;
 	out->offset = req->offset;
 	out->force  = req->force;
+	if ((rc = agent_check_target(&t, a, req->path, out, err)) != PA_OK)
+		return rc;
+	memcpy(out->path, t.path, sizeof(out->path));
 	return PA_OK;
 }
 

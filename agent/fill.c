@@ -23,8 +23,6 @@
 #include "fill.h"
 #include "probe.h"
 
-#define FILL_ALIGN 4096u // O_DIRECT buffer and offset alignment
-
 // One fill in progress.
 struct fill_ctx {
 	const struct fill_request *req;
@@ -552,6 +550,15 @@ fill_sync(struct fill_ctx *c, pa_err *err)
 }
 
 static int
+fill_check_offset(uint64_t offset, uint64_t size, pa_err *err)
+{
+	if (offset > size)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "offset %" PRIu64 " is past size %" PRIu64, offset, size);
+	return PA_OK;
+}
+
+static int
 fill_file(struct fill_ctx *c, pa_err *err)
 {
 	const struct fill_request *req = c->req;
@@ -566,10 +573,8 @@ fill_file(struct fill_ctx *c, pa_err *err)
 		return pa_err_set(err, PA_FAILED_PRECONDITION,
 		    "%s is %" PRIu64 " bytes; size %" PRIu64 " would shrink it",
 		    req->path, c->orig_size, req->size);
-	if (req->offset > req->size)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "offset %" PRIu64 " is past size %" PRIu64, req->offset,
-		    req->size);
+	if ((rc = fill_check_offset(req->offset, req->size, err)) != PA_OK)
+		return rc;
 	if ((rc = fill_check_space(c, c->res.allocated_before, err)) != PA_OK)
 		return rc;
 	if (c->fd < 0 && (rc = fill_create_file(c, err)) != PA_OK)
@@ -609,6 +614,27 @@ fill_device_range(uint64_t *end_out, int fd, const char *path, uint64_t size,
 		    " must be multiples of the %" PRIu64 "-byte sector of %s",
 		    offset, end, lbsz, path);
 	*end_out = end;
+	return PA_OK;
+}
+
+int
+fill_check(uint64_t *end_out, enum fill_kind kind, int fd, const char *path,
+    uint64_t size, uint64_t offset, pa_err *err)
+{
+	int rc;
+
+	if (kind == FILL_KIND_DEVICE)
+		return fill_device_range(end_out, fd, path, size, offset, err);
+	if (size == 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "size must be above 0 for a file");
+	if (offset % FILL_ALIGN != 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "offset %" PRIu64 " is not a multiple of %u", offset,
+		    FILL_ALIGN);
+	if ((rc = fill_check_offset(offset, size, err)) != PA_OK)
+		return rc;
+	*end_out = size;
 	return PA_OK;
 }
 

@@ -14,6 +14,9 @@
  */
 #define FILL_CHUNK (4u * 1024u * 1024u)
 
+/** A job's file offset is a multiple of this (a page, as fill writes). */
+#define FILL_ALIGN 4096u
+
 /** BLKZEROOUT is asked for this many bytes at a time. */
 #define FILL_DEVICE_CHUNK (64u * 1024u * 1024u)
 
@@ -111,6 +114,29 @@ struct fill_result {
  */
 int fill_run(
     struct fill_result *out, const struct fill_request *req, pa_err *err);
+
+/** What a target opened for a fill is. */
+enum fill_kind {
+	FILL_KIND_FILE   = 0, ///< a regular file, or a file to create
+	FILL_KIND_DEVICE = 1, ///< a block device
+};
+
+/**
+ * The agent's rules for a job's range, decided on what was opened: one
+ * function, asked by the RPC handler before a job is queued (so that a
+ * bad range is the caller's INVALID_ARGUMENT) and by the worker again on
+ * the descriptor it fills. A device: as fill_device_range(). A file: a
+ * size above 0 and an offset that is a multiple of FILL_ALIGN and not
+ * past the size. It reads nothing but a device's size and sector ioctls.
+ * fill_run() itself is laxer for files (tools and tests may fill from
+ * any offset), and keeps only the offset-past-size rule.
+ * @param[out] end_out  where the fill would end; set only on PA_OK.
+ * @param fd    the opened device; unused for a file.
+ * @param path  for messages.
+ * @return PA_OK, PA_INVALID_ARGUMENT, or the size ioctl's errno code.
+ */
+int fill_check(uint64_t *end_out, enum fill_kind kind, int fd, const char *path,
+    uint64_t size, uint64_t offset, pa_err *err);
 
 /**
  * The range [offset, end) a fill of the open block device @p fd would

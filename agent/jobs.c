@@ -537,6 +537,18 @@ jobs_progress(void *arg, uint64_t done, uint64_t total)
 	jobs_fire(fire);
 }
 
+int
+jobs_check_target(
+    const struct confine_target *t, const struct jobs_request *req, pa_err *err)
+{
+	enum fill_kind kind =
+	    t->kind == CONFINE_DEVICE ? FILL_KIND_DEVICE : FILL_KIND_FILE;
+	uint64_t end = 0;
+
+	return fill_check(
+	    &end, kind, t->fd, t->path, req->size, req->offset, err);
+}
+
 // Run one job's fill, without the lock.
 static void
 jobs_run_fill(
@@ -550,6 +562,11 @@ jobs_run_fill(
 	if (j->o.conf != NULL &&
 	    (*rc = confine_recheck(&t, j->o.conf, x->info.req.path, err)))
 		return;
+	if (j->o.conf != NULL &&
+	    (*rc = jobs_check_target(&t, &x->info.req, err)) != PA_OK) {
+		confine_target_close(&t);
+		return;
+	}
 	req.fd           = t.fd;
 	req.dirfd        = t.dirfd;
 	req.name         = t.name;

@@ -92,6 +92,16 @@ enum jobs_how {
 };
 
 /**
+ * Whether @p req's range fits the target confinement opened for it, by
+ * fill_check(): the RPC handler asks before it submits, and the worker
+ * asks again on what confine_recheck() opened, right before the fill.
+ * @param t  opened by confine_open() or confine_recheck(); borrowed.
+ * @return as fill_check().
+ */
+int jobs_check_target(const struct confine_target *t,
+    const struct jobs_request *req, pa_err *err);
+
+/**
  * Make the table and start its workers and timer thread.
  * @param[out] out  set only on PA_OK; free it with jobs_free().
  * @param opts      copied.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // fill_test.c: the fill engine on plain files in a temp dir.
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,48 @@ test_fill__mechanism_names_round_trip(void **state)
 	    fill_mechanism_from_name(&m, NULL, NULL), PA_INVALID_ARGUMENT);
 	assert_string_equal(
 	    fill_mechanism_name((enum fill_mechanism) 9), "unknown");
+}
+
+static void
+test_fill__check_refuses_a_bad_file_range(void **state)
+{
+	uint64_t end = 7;
+	pa_err   err = PA_ERR_INIT;
+
+	(void) state;
+	assert_int_equal(fill_check(&end, FILL_KIND_FILE, -1, "/x", 0, 0, &err),
+	    PA_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, "size must be above 0"));
+	assert_int_equal(fill_check(&end, FILL_KIND_FILE, -1, "/x", MiB,
+	                     FILL_ALIGN / 2, &err),
+	    PA_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, "is not a multiple of 4096"));
+	assert_int_equal(
+	    fill_check(&end, FILL_KIND_FILE, -1, "/x", MiB, 2 * MiB, &err),
+	    PA_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, "is past size"));
+	assert_int_equal(end, 7); // untouched on failure
+	assert_int_equal(
+	    fill_check(&end, FILL_KIND_FILE, -1, "/x", MiB, MiB, NULL), PA_OK);
+	assert_int_equal(end, MiB);
+}
+
+// A "device" that is a regular file has no size: the ioctl's code.
+static void
+test_fill__check_of_a_device_asks_its_size(void **state)
+{
+	struct fill_test *t   = *state;
+	uint64_t          end = 7;
+	pa_err            err = PA_ERR_INIT;
+	int               fd  = open(t->path, O_RDWR | O_CREAT, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(
+	    fill_check(&end, FILL_KIND_DEVICE, fd, t->path, 0, 0, &err),
+	    pa_status_from_errno(ENOTTY));
+	assert_non_null(strstr(err.msg, "size ioctl"));
+	assert_int_equal(end, 7);
+	close(fd);
 }
 
 static void
@@ -322,6 +365,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		FILL_TEST(test_fill__method_names_round_trip),
 		FILL_TEST(test_fill__mechanism_names_round_trip),
+		FILL_TEST(test_fill__check_refuses_a_bad_file_range),
+		FILL_TEST(test_fill__check_of_a_device_asks_its_size),
 		FILL_TEST(test_fill__bad_request_is_invalid_argument),
 		FILL_TEST(test_fill__full_new_file_is_written_and_durable),
 		FILL_TEST(test_fill__full_keeps_data_and_fills_every_hole),
