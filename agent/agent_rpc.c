@@ -118,11 +118,11 @@ agent_job_pb(job_pb *pb, const struct jobs_info *job)
 	cdi__prealloc__v1__job__init(pb);
 	pb->id               = (char *) job->id;
 	pb->request_id       = (char *) job->req.request_id;
-	pb->path             = (char *) job->req.path;
-	pb->size             = job->req.size;
-	pb->offset           = job->req.offset;
-	pb->requested_method = agent_method_pb(job->req.method);
-	pb->force            = job->req.force;
+	pb->path             = (char *) job->req.target.path;
+	pb->size             = job->req.target.size;
+	pb->offset           = job->req.target.offset;
+	pb->requested_method = agent_method_pb(job->req.target.method);
+	pb->force            = job->req.target.force;
 	pb->state            = agent_state_pb(job->state);
 	pb->method_used =
 	    ok ? (char *) fill_method_name(job->result.method) : (char *) "";
@@ -150,7 +150,7 @@ agent_method_label(const struct jobs_info *job)
 {
 	return job->state == JOBS_SUCCEEDED
 	    ? fill_method_name(job->result.method)
-	    : fill_method_name(job->req.method);
+	    : fill_method_name(job->req.target.method);
 }
 
 // Bytes this job made allocated: a fallocate's growth in st_blocks, or
@@ -173,7 +173,8 @@ agent_count_end(agent_rpc *a, const struct jobs_info *job)
 	char labels[64];
 
 	snprintf(labels, sizeof(labels), "%s,%s",
-	    fill_method_name(job->req.method), jobs_state_name(job->state));
+	    fill_method_name(job->req.target.method),
+	    jobs_state_name(job->state));
 	metrics_add(a->jobs_total, labels, 1);
 	metrics_observe(a->duration, agent_method_label(job),
 	    (double) job->duration_ms / 1000.0);
@@ -181,7 +182,7 @@ agent_count_end(agent_rpc *a, const struct jobs_info *job)
 		return;
 	metrics_add(a->bytes, fill_mechanism_name(job->result.mechanism),
 	    (double) agent_job_bytes(job));
-	if (job->req.method == FILL_AUTO && job->result.note[0] != '\0')
+	if (job->req.target.method == FILL_AUTO && job->result.note[0] != '\0')
 		metrics_add(a->fallbacks, "", 1);
 }
 
@@ -197,7 +198,7 @@ agent_log_end(const struct jobs_info *job)
 	    "mechanism=%s filesystem=%s bytes=%" PRIu64 " ms=%" PRIu64
 	    " code=%s error=%s",
 	    job->id, pa_log_quote(rid, sizeof(rid), job->req.request_id),
-	    pa_log_quote(target, sizeof(target), job->req.path),
+	    pa_log_quote(target, sizeof(target), job->req.target.path),
 	    jobs_state_name(job->state), agent_method_label(job),
 	    fill_mechanism_name(job->result.mechanism),
 	    pa_log_quote(fs, sizeof(fs), job->result.target),
@@ -217,9 +218,9 @@ agent_rpc_job_event(void *arg, const struct jobs_info *job)
 		    " offset=%" PRIu64,
 		    job->id,
 		    pa_log_quote(rid, sizeof(rid), job->req.request_id),
-		    pa_log_quote(target, sizeof(target), job->req.path),
-		    fill_method_name(job->req.method), job->req.size,
-		    job->req.offset);
+		    pa_log_quote(target, sizeof(target), job->req.target.path),
+		    fill_method_name(job->req.target.method),
+		    job->req.target.size, job->req.target.offset);
 		return;
 	}
 	agent_log_end(job);
@@ -365,7 +366,7 @@ agent_job_request(struct jobs_request *out, const agent_rpc *a,
 	int                   rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = agent_method_from_pb(&out->method, req->method, err)))
+	if ((rc = agent_method_from_pb(&out->target.method, req->method, err)))
 		return rc;
 	if (strlen(req->request_id) >= sizeof(out->request_id))
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
@@ -373,12 +374,12 @@ agent_job_request(struct jobs_request *out, const agent_rpc *a,
 		    sizeof(out->request_id) - 1);
 	snprintf(
 	    out->request_id, sizeof(out->request_id), "%s", req->request_id);
-	out->size   = req->size;
-	out->offset = req->offset;
-	out->force  = req->force;
+	out->target.size   = req->size;
+	out->target.offset = req->offset;
+	out->target.force  = req->force;
 	if ((rc = agent_check_target(&t, a, req->path, out, err)) != PA_OK)
 		return rc;
-	memcpy(out->path, t.path, sizeof(out->path));
+	memcpy(out->target.path, t.path, sizeof(out->target.path));
 	return PA_OK;
 }
 

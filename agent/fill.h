@@ -3,6 +3,7 @@
 #ifndef PREALLOC_AGENT_FILL_H
 #define PREALLOC_AGENT_FILL_H
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,33 +47,47 @@ enum fill_mechanism {
 typedef void (*fill_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
 /**
- * What to preallocate. Start from FILL_REQUEST_INIT.
+ * What is filled and how: the one shape of a preallocation request, from
+ * the wire's decoding through the job table (jobs_request embeds it) to
+ * the fill (fill_request embeds it). Plain data, copied whole; what was
+ * opened of the target belongs to one run and stays in fill_request.
+ */
+struct fill_target {
+	char     path[PATH_MAX]; ///< the target (canonical in the agent)
+	uint64_t size;           ///< final file size; device: end, 0 = whole
+	uint64_t offset;         ///< work starts here; bytes before it are kept
+	enum fill_method method;
+	bool             force; ///< devices: write over signatures in range
+};
+
+/**
+ * One fill of a target. Start from FILL_REQUEST_INIT.
  *
  * The target is given opened (what the agent does: every decision was
  * made on these descriptors, see confine.h): @c fd, an existing regular
  * file opened O_RDWR or a block device opened O_RDWR | O_EXCL; or, for a
  * file to create, @c dirfd and @c name. With neither, the fill opens
- * @c path itself (tools, tests and benchmarks).
+ * @c target.path itself (tools, tests and benchmarks).
  */
 struct fill_request {
-	const char      *path;  ///< the target's name in messages (and to open)
-	int              fd;    ///< the opened target, or -1
-	int              dirfd; ///< a file to create: its directory, or -1
-	const char      *name;  ///< a file to create: its name in @c dirfd
-	uint64_t         size;  ///< final file size; device: end, 0 = whole
-	uint64_t         offset; ///< work starts here; bytes before it are kept
-	enum fill_method method;
-	bool             force;    ///< devices: write over signatures in range
-	fill_progress_fn progress; ///< optional
-	void            *progress_arg; ///< passed to @c progress
-	const atomic_bool *cancel;     ///< optional; true stops at next chunk
+	struct fill_target target;   ///< its path names it in messages
+	int                fd;       ///< the opened target, or -1
+	int                dirfd;    ///< a file to create: its directory, or -1
+	const char        *name;     ///< a file to create: its name in @c dirfd
+	fill_progress_fn   progress; ///< optional
+	void              *progress_arg; ///< passed to @c progress
+	const atomic_bool *cancel;       ///< optional; true stops at next chunk
 };
 
-#define FILL_REQUEST_INIT                                                     \
-	{                                                                     \
-		.path = NULL, .fd = -1, .dirfd = -1, .name = NULL, .size = 0, \
-		.offset = 0, .method = FILL_AUTO, .force = false,             \
-		.progress = NULL, .progress_arg = NULL, .cancel = NULL        \
+#define FILL_REQUEST_INIT                                              \
+	{                                                              \
+		.target = { .path = "",                                \
+			.size     = 0,                                 \
+			.offset   = 0,                                 \
+			.method   = FILL_AUTO,                         \
+			.force    = false },                              \
+		.fd = -1, .dirfd = -1, .name = NULL, .progress = NULL, \
+		.progress_arg = NULL, .cancel = NULL                   \
 	}
 
 /** What a successful fill did. Plain data: nothing to free. */
@@ -88,7 +103,7 @@ struct fill_result {
 };
 
 /**
- * Preallocate @p req->path.
+ * Preallocate @p req->target.
  *
  * A file: [offset, size) is allocated by fallocate or by zeros written
  * into holes and unwritten extents only, so no byte of data changes. A

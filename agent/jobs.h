@@ -30,12 +30,8 @@ enum jobs_state {
 
 /** What to do. Plain data. */
 struct jobs_request {
-	char             request_id[JOBS_REQUEST_ID_SIZE]; ///< "" for none
-	char             path[PATH_MAX]; ///< the target, vetted by the caller
-	uint64_t         size;
-	uint64_t         offset;
-	enum fill_method method;
-	bool             force;
+	char               request_id[JOBS_REQUEST_ID_SIZE]; ///< "" for none
+	struct fill_target target; ///< its path vetted by the caller
 };
 
 /** A job as it is at one moment. Plain data: nothing to free. */

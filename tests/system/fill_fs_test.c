@@ -89,12 +89,12 @@ fsx_request(
 {
 	struct fill_request req = FILL_REQUEST_INIT;
 
-	req.path         = path;
-	req.size         = size;
-	req.method       = m;
-	req.progress     = fillcheck_progress;
-	req.progress_arg = &r->fc;
-	req.cancel       = &r->fc.cancel;
+	snprintf(req.target.path, sizeof(req.target.path), "%s", path);
+	req.target.size   = size;
+	req.target.method = m;
+	req.progress      = fillcheck_progress;
+	req.progress_arg  = &r->fc;
+	req.cancel        = &r->fc.cancel;
 	return req;
 }
 
@@ -292,7 +292,7 @@ test_fill_fs__more_than_free_is_refused_up_front(void **state)
 
 	assert_int_equal(testlib_write_random(path, 0, MiB, 14), 0);
 	assert_int_equal(testlib_sha256(before, path), 0);
-	req.size = fsx_free_bytes() + 64 * MiB;
+	req.target.size = fsx_free_bytes() + 64 * MiB;
 	assert_int_equal(fill_run(&res, &req, &err), PA_RESOURCE_EXHAUSTED);
 	assert_non_null(strstr(err.msg, "free"));
 	assert_int_equal(((struct fsx_run *) *state)->fc.last_done, 0);
@@ -315,7 +315,7 @@ test_fill_fs__enospc_part_way_restores_the_size(void **state)
 
 	assert_int_equal(testlib_write_random(path, 0, MiB + 99, 15), 0);
 	assert_int_equal(testlib_sha256(before, path), 0);
-	req.size          = fsx_free_bytes() / 10 * 6 / MiB * MiB;
+	req.target.size   = fsx_free_bytes() / 10 * 6 / MiB * MiB;
 	r->fc.at_half     = fsx_fill_disk;
 	r->fc.at_half_arg = filler;
 	assert_int_equal(fill_run(&res, &req, &err), PA_RESOURCE_EXHAUSTED);

@@ -62,12 +62,12 @@ pdev_fill(struct pdev *d, uint64_t offset, uint64_t end, bool force,
 {
 	struct fill_request req = FILL_REQUEST_INIT;
 
-	req.path         = d->lf->dev;
-	req.offset       = offset;
-	req.size         = end;
-	req.force        = force;
-	req.progress     = fillcheck_progress;
-	req.progress_arg = &d->fc;
+	snprintf(req.target.path, sizeof(req.target.path), "%s", d->lf->dev);
+	req.target.offset = offset;
+	req.target.size   = end;
+	req.target.force  = force;
+	req.progress      = fillcheck_progress;
+	req.progress_arg  = &d->fc;
 	fillcheck_init(&d->fc); // progress starts again for each fill
 	pa_err_clear(err);
 	memset(res, 0, sizeof(*res));

@@ -49,12 +49,12 @@ fill_test_request(struct fill_test *t, uint64_t size, enum fill_method m)
 {
 	struct fill_request req = FILL_REQUEST_INIT;
 
-	req.path         = t->path;
-	req.size         = size;
-	req.method       = m;
-	req.progress     = fillcheck_progress;
-	req.progress_arg = &t->fc;
-	req.cancel       = &t->fc.cancel;
+	snprintf(req.target.path, sizeof(req.target.path), "%s", t->path);
+	req.target.size   = size;
+	req.target.method = m;
+	req.progress      = fillcheck_progress;
+	req.progress_arg  = &t->fc;
+	req.cancel        = &t->fc.cancel;
 	return req;
 }
 
@@ -154,13 +154,13 @@ test_fill__bad_request_is_invalid_argument(void **state)
 	struct fill_result  res;
 
 	assert_int_equal(fill_run(&res, NULL, NULL), PA_INVALID_ARGUMENT);
-	req.method = (enum fill_method) 7;
+	req.target.method = (enum fill_method) 7;
 	assert_int_equal(fill_run(&res, &req, NULL), PA_INVALID_ARGUMENT);
-	req        = fill_test_request(t, MiB, FILL_FULL);
-	req.offset = 2 * MiB;
+	req               = fill_test_request(t, MiB, FILL_FULL);
+	req.target.offset = 2 * MiB;
 	assert_int_equal(fill_run(&res, &req, NULL), PA_INVALID_ARGUMENT);
 	assert_int_equal(testlib_file_size(t->path), -1);
-	req.path = "/dev/null";
+	snprintf(req.target.path, sizeof(req.target.path), "%s", "/dev/null");
 	assert_int_equal(fill_run(&res, &req, NULL), PA_INVALID_ARGUMENT);
 }
 
@@ -273,7 +273,7 @@ test_fill__shrink_is_refused(void **state)
 	assert_int_equal(testlib_write_random(t->path, 0, 2 * MiB, 3), 0);
 	assert_int_equal(testlib_sha256(before, t->path), 0);
 	for (int m = FILL_AUTO; m <= FILL_FULL; m++) {
-		req.method = (enum fill_method) m;
+		req.target.method = (enum fill_method) m;
 		assert_int_equal(
 		    fill_run(&res, &req, &err), PA_FAILED_PRECONDITION);
 		assert_non_null(strstr(err.msg, "shrink"));
@@ -348,7 +348,7 @@ test_fill__offset_leaves_the_prefix_alone(void **state)
 	assert_true((fd = open(t->path, O_RDWR | O_CREAT, 0644)) >= 0);
 	assert_int_equal(ftruncate(fd, (off_t) MiB), 0);
 	close(fd);
-	req.offset = MiB;
+	req.target.offset = MiB;
 	assert_int_equal(fill_run(&res, &req, NULL), PA_OK);
 	assert_int_equal(res.bytes_written, 3 * MiB);
 	assert_true((fd = open(t->path, O_RDONLY)) >= 0);
