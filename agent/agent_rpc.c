@@ -19,7 +19,6 @@
 #include "prealloc/v1/agent.pb-c.h"
 #include "probe.h"
 
-#define AGENT_FILE_ALIGN 4096u     // a file's offset: a page, as fill writes
 #define AGENT_REPLY_MARGIN_MS 200u // answer this long before the deadline
 
 typedef Cdi__Prealloc__V1__PreallocateVolumeRequest prealloc_req;
@@ -73,6 +72,28 @@ agent_method_pb(enum fill_method m)
 	}
 }
 
+static Cdi__Prealloc__V1__Mechanism
+agent_mechanism_pb(enum fill_mechanism m)
+{
+	switch (m) {
+	case FILL_MECH_FALLOCATE:
+		return CDI__PREALLOC__V1__MECHANISM__MECHANISM_FALLOCATE;
+	case FILL_MECH_WRITE_ZEROES:
+		return CDI__PREALLOC__V1__MECHANISM__MECHANISM_WRITE_ZEROES;
+	case FILL_MECH_BLKZEROOUT:
+		return CDI__PREALLOC__V1__MECHANISM__MECHANISM_BLKZEROOUT;
+	default:
+		return CDI__PREALLOC__V1__MECHANISM__MECHANISM_UNSPECIFIED;
+	}
+}
+
+// The deprecated string field: "" until the mechanism is known, as before.
+static const char *
+agent_mechanism_string(enum fill_mechanism m)
+{
+	return m == FILL_MECH_NONE ? "" : fill_mechanism_name(m);
+}
+
 static Cdi__Prealloc__V1__JobState
 agent_state_pb(enum jobs_state s)
 {
@@ -97,15 +118,16 @@ agent_job_pb(job_pb *pb, const struct jobs_info *job)
 	cdi__prealloc__v1__job__init(pb);
 	pb->id               = (char *) job->id;
 	pb->request_id       = (char *) job->req.request_id;
-	pb->path             = (char *) job->req.path;
-	pb->size             = job->req.size;
-	pb->offset           = job->req.offset;
-	pb->requested_method = agent_method_pb(job->req.method);
-	pb->force            = job->req.force;
+	pb->path             = (char *) job->req.target.path;
+	pb->size             = job->req.target.size;
+	pb->offset           = job->req.target.offset;
+	pb->requested_method = agent_method_pb(job->req.target.method);
+	pb->force            = job->req.target.force;
 	pb->state            = agent_state_pb(job->state);
 	pb->method_used =
 	    ok ? (char *) fill_method_name(job->result.method) : (char *) "";
-	pb->mechanism        = (char *) job->result.mechanism;
+	pb->mechanism = (char *) agent_mechanism_string(job->result.mechanism);
+	pb->mechanism_used   = agent_mechanism_pb(job->result.mechanism);
 	pb->filesystem       = (char *) job->result.target;
 	pb->bytes_done       = job->done;
 	pb->bytes_total      = job->total;
@@ -128,7 +150,7 @@ agent_method_label(const struct jobs_info *job)
 {
 	return job->state == JOBS_SUCCEEDED
 	    ? fill_method_name(job->result.method)
-	    : fill_method_name(job->req.method);
+	    : fill_method_name(job->req.target.method);
 }
 
 // Bytes this job made allocated: a fallocate's growth in st_blocks, or
@@ -138,7 +160,7 @@ agent_job_bytes(const struct jobs_info *job)
 {
 	const struct fill_result *r = &job->result;
 
-	if (strcmp(r->mechanism, "fallocate") == 0)
+	if (r->mechanism == FILL_MECH_FALLOCATE)
 		return r->allocated_after > r->allocated_before
 		    ? r->allocated_after - r->allocated_before
 		    : 0;
@@ -151,15 +173,16 @@ agent_count_end(agent_rpc *a, const struct jobs_info *job)
 	char labels[64];
 
 	snprintf(labels, sizeof(labels), "%s,%s",
-	    fill_method_name(job->req.method), jobs_state_name(job->state));
+	    fill_method_name(job->req.target.method),
+	    jobs_state_name(job->state));
 	metrics_add(a->jobs_total, labels, 1);
 	metrics_observe(a->duration, agent_method_label(job),
 	    (double) job->duration_ms / 1000.0);
 	if (job->state != JOBS_SUCCEEDED)
 		return;
-	metrics_add(
-	    a->bytes, job->result.mechanism, (double) agent_job_bytes(job));
-	if (job->req.method == FILL_AUTO && job->result.note[0] != '\0')
+	metrics_add(a->bytes, fill_mechanism_name(job->result.mechanism),
+	    (double) agent_job_bytes(job));
+	if (job->req.target.method == FILL_AUTO && job->result.note[0] != '\0')
 		metrics_add(a->fallbacks, "", 1);
 }
 
@@ -175,9 +198,9 @@ agent_log_end(const struct jobs_info *job)
 	    "mechanism=%s filesystem=%s bytes=%" PRIu64 " ms=%" PRIu64
 	    " code=%s error=%s",
 	    job->id, pa_log_quote(rid, sizeof(rid), job->req.request_id),
-	    pa_log_quote(target, sizeof(target), job->req.path),
+	    pa_log_quote(target, sizeof(target), job->req.target.path),
 	    jobs_state_name(job->state), agent_method_label(job),
-	    job->result.mechanism[0] ? job->result.mechanism : "none",
+	    fill_mechanism_name(job->result.mechanism),
 	    pa_log_quote(fs, sizeof(fs), job->result.target),
 	    agent_job_bytes(job), job->duration_ms,
 	    pa_status_name(job->error_code),
@@ -195,9 +218,9 @@ agent_rpc_job_event(void *arg, const struct jobs_info *job)
 		    " offset=%" PRIu64,
 		    job->id,
 		    pa_log_quote(rid, sizeof(rid), job->req.request_id),
-		    pa_log_quote(target, sizeof(target), job->req.path),
-		    fill_method_name(job->req.method), job->req.size,
-		    job->req.offset);
+		    pa_log_quote(target, sizeof(target), job->req.target.path),
+		    fill_method_name(job->req.target.method),
+		    job->req.target.size, job->req.target.offset);
 		return;
 	}
 	agent_log_end(job);
@@ -318,40 +341,18 @@ agent_answer_later(rpc_call *call, jobs *j, const char *id, uint32_t wait_ms,
 
 // ---- PreallocateVolume ----
 
-static int
-agent_check_file(const prealloc_req *req, pa_err *err)
-{
-	if (req->size == 0)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "size must be above 0 for a file");
-	if (req->offset % AGENT_FILE_ALIGN != 0)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "offset %" PRIu64 " is not a multiple of %u", req->offset,
-		    AGENT_FILE_ALIGN);
-	if (req->offset > req->size)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "offset %" PRIu64 " is past size %" PRIu64, req->offset,
-		    req->size);
-	return PA_OK;
-}
-
-// The target's checks before a job is queued, so that a bad target or
+// The range's checks before a job is queued, so that a bad target or
 // range is the caller's error and not a failed job. They are made on what
 // confinement opened (read-only: the worker claims it for writing).
 static int
 agent_check_target(struct confine_target *t, const agent_rpc *a,
-    const prealloc_req *req, pa_err *err)
+    const char *path, const struct jobs_request *jr, pa_err *err)
 {
-	uint64_t end = 0;
-	int      rc;
+	int rc;
 
-	if ((rc = confine_open(t, a->conf, req->path, CONFINE_READ, err)))
+	if ((rc = confine_open(t, a->conf, path, CONFINE_READ, err)))
 		return rc;
-	if (t->kind == CONFINE_DEVICE)
-		rc = fill_device_range(
-		    &end, t->fd, t->path, req->size, req->offset, err);
-	else
-		rc = agent_check_file(req, err);
+	rc = jobs_check_target(t, jr, err);
 	confine_target_close(t);
 	return rc;
 }
@@ -365,20 +366,20 @@ agent_job_request(struct jobs_request *out, const agent_rpc *a,
 	int                   rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = agent_method_from_pb(&out->method, req->method, err)))
+	if ((rc = agent_method_from_pb(&out->target.method, req->method, err)))
 		return rc;
 	if (strlen(req->request_id) >= sizeof(out->request_id))
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "request_id is longer than %zu bytes",
 		    sizeof(out->request_id) - 1);
-	if ((rc = agent_check_target(&t, a, req, err)) != PA_OK)
-		return rc;
 	snprintf(
 	    out->request_id, sizeof(out->request_id), "%s", req->request_id);
-	memcpy(out->path, t.path, sizeof(out->path));
-	out->size   = req->size;
-	out->offset = req->offset;
-	out->force  = req->force;
+	out->target.size   = req->size;
+	out->target.offset = req->offset;
+	out->target.force  = req->force;
+	if ((rc = agent_check_target(&t, a, req->path, out, err)) != PA_OK)
+		return rc;
+	memcpy(out->target.path, t.path, sizeof(out->target.path));
 	return PA_OK;
 }
 

@@ -23,8 +23,6 @@
 #include "fill.h"
 #include "probe.h"
 
-#define FILL_ALIGN 4096u // O_DIRECT buffer and offset alignment
-
 // One fill in progress.
 struct fill_ctx {
 	const struct fill_request *req;
@@ -45,11 +43,26 @@ struct fill_ctx {
 };
 
 static const char *const fill_method_names[] = { "auto", "falloc", "full" };
+#define FILL_METHOD_COUNT \
+	(sizeof(fill_method_names) / sizeof(fill_method_names[0]))
+
+static const char *const fill_mechanism_names[FILL_MECH_COUNT] = { "none",
+	"fallocate", "write-zeroes", "blkzeroout" };
+
+// The index of @p name in @p names, or -1.
+static int
+fill_name_index(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; name != NULL && i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return (int) i;
+	return -1;
+}
 
 const char *
 fill_method_name(enum fill_method m)
 {
-	if ((unsigned) m >= sizeof(fill_method_names) / sizeof(char *))
+	if ((unsigned) m >= FILL_METHOD_COUNT)
 		return "unknown";
 	return fill_method_names[m];
 }
@@ -57,13 +70,37 @@ fill_method_name(enum fill_method m)
 int
 fill_method_from_name(enum fill_method *out, const char *name, pa_err *err)
 {
-	for (unsigned i = 0; name != NULL && i < 3; i++)
-		if (strcmp(name, fill_method_names[i]) == 0) {
-			*out = (enum fill_method) i;
-			return PA_OK;
-		}
-	return pa_err_set(err, PA_INVALID_ARGUMENT,
-	    "method %s is not auto, falloc or full", name ? name : "(null)");
+	int i = fill_name_index(fill_method_names, FILL_METHOD_COUNT, name);
+
+	if (i < 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "method %s is not auto, falloc or full",
+		    name ? name : "(null)");
+	*out = (enum fill_method) i;
+	return PA_OK;
+}
+
+const char *
+fill_mechanism_name(enum fill_mechanism m)
+{
+	if ((unsigned) m >= FILL_MECH_COUNT)
+		return "unknown";
+	return fill_mechanism_names[m];
+}
+
+int
+fill_mechanism_from_name(
+    enum fill_mechanism *out, const char *name, pa_err *err)
+{
+	int i = fill_name_index(fill_mechanism_names, FILL_MECH_COUNT, name);
+
+	if (i < 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "mechanism %s is not none, fallocate, write-zeroes or "
+		    "blkzeroout",
+		    name ? name : "(null)");
+	*out = (enum fill_mechanism) i;
+	return PA_OK;
 }
 
 static uint64_t
@@ -172,18 +209,19 @@ fill_gap(struct fill_ctx *c, uint64_t off, uint64_t len, pa_err *err)
 static int
 fill_file_full(struct fill_ctx *c, pa_err *err)
 {
-	uint64_t pos = c->req->offset, end = c->req->size;
+	uint64_t pos = c->req->target.offset, end = c->req->target.size;
 	int      rc;
 
 	// Delayed writes must reach their extents before the walk, or a
 	// cached page over an unwritten extent would look like a gap.
 	if (fdatasync(c->fd) != 0)
-		return pa_err_errno(err, errno, "fdatasync %s", c->req->path);
+		return pa_err_errno(
+		    err, errno, "fdatasync %s", c->req->target.path);
 	if ((rc = extent_gap_bytes(&c->total, c->fd, pos, end, err)) != PA_OK ||
 	    (rc = fill_alloc_zeros(c, err)) != PA_OK)
 		return rc;
-	c->res.method = FILL_FULL;
-	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "write-zeroes");
+	c->res.method    = FILL_FULL;
+	c->res.mechanism = FILL_MECH_WRITE_ZEROES;
 	while (pos < end) {
 		uint64_t off = 0, len = 0;
 
@@ -204,8 +242,9 @@ fill_file_full(struct fill_ctx *c, pa_err *err)
 static int
 fill_file_falloc(struct fill_ctx *c, pa_err *err)
 {
-	uint64_t off = c->req->offset, len = c->req->size - c->req->offset;
-	int      r;
+	uint64_t off = c->req->target.offset,
+	         len = c->req->target.size - c->req->target.offset;
+	int r;
 
 	c->total = len;
 	if (len > 0) {
@@ -219,12 +258,12 @@ fill_file_falloc(struct fill_ctx *c, pa_err *err)
 		}
 		if (r != 0)
 			return pa_err_errno(
-			    err, errno, "fallocate %s", c->req->path);
+			    err, errno, "fallocate %s", c->req->target.path);
 		probe_falloc_learnt(c->fd, PROBE_FALLOC_YES);
 	}
-	c->res.method = FILL_FALLOC;
-	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "fallocate");
-	c->done = len;
+	c->res.method    = FILL_FALLOC;
+	c->res.mechanism = FILL_MECH_FALLOCATE;
+	c->done          = len;
 	if (c->req->progress != NULL)
 		c->req->progress(c->req->progress_arg, len, len);
 	return PA_OK;
@@ -237,10 +276,10 @@ fill_file_method(struct fill_ctx *c, pa_err *err)
 
 	if (fill_cancelled(c))
 		return pa_err_set(err, PA_CANCELLED, "cancelled before start");
-	if (c->req->method == FILL_FULL)
+	if (c->req->target.method == FILL_FULL)
 		return fill_file_full(c, err);
 	rc = fill_file_falloc(c, err);
-	if (rc == PA_UNIMPLEMENTED && c->req->method == FILL_FALLOC)
+	if (rc == PA_UNIMPLEMENTED && c->req->target.method == FILL_FALLOC)
 		return pa_err_set(err, PA_FAILED_PRECONDITION,
 		    "fallocate is not supported on %s; use method full",
 		    c->res.target);
@@ -262,15 +301,15 @@ fill_check_space(const struct fill_ctx *c, uint64_t allocated, pa_err *err)
 	uint64_t                   need, free_bytes;
 
 	if (fstatfs(c->fd >= 0 ? c->fd : c->dirfd, &sfs) != 0)
-		return pa_err_errno(err, errno, "statfs %s", req->path);
-	need = req->size > allocated ? req->size - allocated : 0;
-	if (need > req->size - req->offset)
-		need = req->size - req->offset;
+		return pa_err_errno(err, errno, "statfs %s", req->target.path);
+	need = req->target.size > allocated ? req->target.size - allocated : 0;
+	if (need > req->target.size - req->target.offset)
+		need = req->target.size - req->target.offset;
 	free_bytes = (uint64_t) sfs.f_bavail * (uint64_t) sfs.f_bsize;
 	if (need > free_bytes)
 		return pa_err_set(err, PA_RESOURCE_EXHAUSTED,
 		    "%s needs %" PRIu64 " bytes, %" PRIu64 " free on %s",
-		    req->path, need, free_bytes, c->res.target);
+		    req->target.path, need, free_bytes, c->res.target);
 	return PA_OK;
 }
 
@@ -297,13 +336,13 @@ static int
 fill_remove_later(const struct fill_ctx *c)
 {
 	struct fill_leftover *l     = calloc(1, sizeof(*l));
-	const char           *slash = strrchr(c->req->path, '/');
+	const char           *slash = strrchr(c->req->target.path, '/');
 	struct stat           st;
 
 	if (l == NULL || slash == NULL || fstat(c->fd, &st) != 0 ||
 	    snprintf(l->dir, sizeof(l->dir), "%.*s",
-	        (int) (slash - c->req->path),
-	        c->req->path) >= (int) sizeof(l->dir) ||
+	        (int) (slash - c->req->target.path),
+	        c->req->target.path) >= (int) sizeof(l->dir) ||
 	    snprintf(l->name, sizeof(l->name), "%s", c->base) >=
 	        (int) sizeof(l->name)) {
 		free(l);
@@ -416,8 +455,8 @@ fill_restore(struct fill_ctx *c, pa_err *err)
 		size_t n = strlen(err->msg);
 
 		snprintf(err->msg + n, sizeof(err->msg) - n,
-		    "; restoring %s failed: %s%s", c->req->path, strerror(e),
-		    later);
+		    "; restoring %s failed: %s%s", c->req->target.path,
+		    strerror(e), later);
 	}
 }
 
@@ -425,29 +464,30 @@ static int
 fill_stat_file(struct fill_ctx *c, struct stat *st, pa_err *err)
 {
 	if (fstat(c->fd, st) != 0)
-		return pa_err_errno(err, errno, "stat %s", c->req->path);
+		return pa_err_errno(err, errno, "stat %s", c->req->target.path);
 	if (!S_ISREG(st->st_mode))
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "%s is not a regular file", c->req->path);
+		    "%s is not a regular file", c->req->target.path);
 	return probe_fs_name(c->res.target, sizeof(c->res.target), c->fd, err);
 }
 
 static int
 fill_split_path(struct fill_ctx *c, pa_err *err)
 {
-	char *copy = strdup(c->req->path);
+	char *copy = strdup(c->req->target.path);
 
-	c->basepath = strdup(c->req->path);
+	c->basepath = strdup(c->req->target.path);
 	if (copy == NULL || c->basepath == NULL) {
 		free(copy);
-		return pa_err_errno(err, ENOMEM, "path %s", c->req->path);
+		return pa_err_errno(
+		    err, ENOMEM, "path %s", c->req->target.path);
 	}
 	c->base    = basename(c->basepath);
 	c->dirpath = copy;
 	c->dirfd   = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0)
 		return pa_err_errno(
-		    err, errno, "directory of %s", c->req->path);
+		    err, errno, "directory of %s", c->req->target.path);
 	return PA_OK;
 }
 
@@ -473,7 +513,7 @@ fill_open_file(struct fill_ctx *c, struct stat *st, pa_err *err)
 		return probe_fs_name(
 		    c->res.target, sizeof(c->res.target), c->dirfd, err);
 	if (c->fd < 0)
-		return pa_err_errno(err, errno, "open %s", c->req->path);
+		return pa_err_errno(err, errno, "open %s", c->req->target.path);
 	c->own_fd = true;
 	return fill_stat_file(c, st, err);
 }
@@ -484,7 +524,8 @@ fill_create_file(struct fill_ctx *c, pa_err *err)
 	c->fd = openat(
 	    c->dirfd, c->base, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (c->fd < 0)
-		return pa_err_errno(err, errno, "create %s", c->req->path);
+		return pa_err_errno(
+		    err, errno, "create %s", c->req->target.path);
 	c->own_fd  = true;
 	c->created = true;
 	return PA_OK;
@@ -497,18 +538,29 @@ fill_sync(struct fill_ctx *c, pa_err *err)
 	struct stat st;
 
 	if (fstat(c->fd, &st) != 0)
-		return pa_err_errno(err, errno, "stat %s", c->req->path);
-	if ((uint64_t) st.st_size < c->req->size &&
-	    ftruncate(c->fd, (off_t) c->req->size) != 0)
-		return pa_err_errno(err, errno, "extend %s", c->req->path);
+		return pa_err_errno(err, errno, "stat %s", c->req->target.path);
+	if ((uint64_t) st.st_size < c->req->target.size &&
+	    ftruncate(c->fd, (off_t) c->req->target.size) != 0)
+		return pa_err_errno(
+		    err, errno, "extend %s", c->req->target.path);
 	if (fdatasync(c->fd) != 0)
-		return pa_err_errno(err, errno, "fdatasync %s", c->req->path);
+		return pa_err_errno(
+		    err, errno, "fdatasync %s", c->req->target.path);
 	if (c->created && fsync(c->dirfd) != 0)
 		return pa_err_errno(
-		    err, errno, "fsync directory of %s", c->req->path);
+		    err, errno, "fsync directory of %s", c->req->target.path);
 	if (fstat(c->fd, &st) != 0)
-		return pa_err_errno(err, errno, "stat %s", c->req->path);
+		return pa_err_errno(err, errno, "stat %s", c->req->target.path);
 	c->res.allocated_after = (uint64_t) st.st_blocks * 512;
+	return PA_OK;
+}
+
+static int
+fill_check_offset(uint64_t offset, uint64_t size, pa_err *err)
+{
+	if (offset > size)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "offset %" PRIu64 " is past size %" PRIu64, offset, size);
 	return PA_OK;
 }
 
@@ -523,14 +575,13 @@ fill_file(struct fill_ctx *c, pa_err *err)
 		return rc;
 	c->orig_size            = (uint64_t) st.st_size;
 	c->res.allocated_before = (uint64_t) st.st_blocks * 512;
-	if (req->size < c->orig_size)
+	if (req->target.size < c->orig_size)
 		return pa_err_set(err, PA_FAILED_PRECONDITION,
 		    "%s is %" PRIu64 " bytes; size %" PRIu64 " would shrink it",
-		    req->path, c->orig_size, req->size);
-	if (req->offset > req->size)
-		return pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "offset %" PRIu64 " is past size %" PRIu64, req->offset,
-		    req->size);
+		    req->target.path, c->orig_size, req->target.size);
+	if ((rc = fill_check_offset(
+	         req->target.offset, req->target.size, err)) != PA_OK)
+		return rc;
 	if ((rc = fill_check_space(c, c->res.allocated_before, err)) != PA_OK)
 		return rc;
 	if (c->fd < 0 && (rc = fill_create_file(c, err)) != PA_OK)
@@ -547,13 +598,15 @@ int
 fill_device_range(uint64_t *end_out, int fd, const char *path, uint64_t size,
     uint64_t offset, pa_err *err)
 {
-	uint64_t devsize = 0, end;
-	int      lbsz    = 0;
+	struct probe_geometry g;
+	uint64_t              devsize, end, lbsz;
+	int                   rc;
 
-	if (ioctl(fd, BLKGETSIZE64, &devsize) != 0 ||
-	    ioctl(fd, BLKSSZGET, &lbsz) != 0 || lbsz <= 0)
-		return pa_err_errno(err, errno, "%s: size ioctl", path);
-	end = size != 0 ? size : devsize;
+	if ((rc = probe_device_geometry(&g, fd, path, err)) != PA_OK)
+		return rc;
+	devsize = g.size;
+	lbsz    = g.logical_sector;
+	end     = size != 0 ? size : devsize;
 	if (end > devsize)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "size %" PRIu64 " is past the end of %s (%" PRIu64
@@ -562,12 +615,33 @@ fill_device_range(uint64_t *end_out, int fd, const char *path, uint64_t size,
 	if (offset > end)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "offset %" PRIu64 " is past the end %" PRIu64, offset, end);
-	if (offset % (uint64_t) lbsz != 0 || end % (uint64_t) lbsz != 0)
+	if (offset % lbsz != 0 || end % lbsz != 0)
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "offset %" PRIu64 " and end %" PRIu64
-		    " must be multiples of the %d-byte sector of %s",
+		    " must be multiples of the %" PRIu64 "-byte sector of %s",
 		    offset, end, lbsz, path);
 	*end_out = end;
+	return PA_OK;
+}
+
+int
+fill_check(uint64_t *end_out, enum fill_kind kind, int fd, const char *path,
+    uint64_t size, uint64_t offset, pa_err *err)
+{
+	int rc;
+
+	if (kind == FILL_KIND_DEVICE)
+		return fill_device_range(end_out, fd, path, size, offset, err);
+	if (size == 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "size must be above 0 for a file");
+	if (offset % FILL_ALIGN != 0)
+		return pa_err_set(err, PA_INVALID_ARGUMENT,
+		    "offset %" PRIu64 " is not a multiple of %u", offset,
+		    FILL_ALIGN);
+	if ((rc = fill_check_offset(offset, size, err)) != PA_OK)
+		return rc;
+	*end_out = size;
 	return PA_OK;
 }
 
@@ -576,7 +650,7 @@ fill_device_range(uint64_t *end_out, int fd, const char *path, uint64_t size,
 static int
 fill_blkzeroout(struct fill_ctx *c, uint64_t pos, uint64_t end, pa_err *err)
 {
-	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "blkzeroout");
+	c->res.mechanism = FILL_MECH_BLKZEROOUT;
 	while (pos < end) {
 		uint64_t n        = end - pos < FILL_DEVICE_CHUNK ? end - pos
 		                                                  : FILL_DEVICE_CHUNK;
@@ -605,18 +679,18 @@ fill_device_zero(struct fill_ctx *c, uint64_t end, pa_err *err)
 {
 	int rc;
 
-	c->total      = end - c->req->offset;
+	c->total      = end - c->req->target.offset;
 	c->res.method = FILL_FULL;
-	rc            = fill_blkzeroout(c, c->req->offset, end, err);
+	rc            = fill_blkzeroout(c, c->req->target.offset, end, err);
 	if (rc != PA_UNIMPLEMENTED)
 		return rc;
 	snprintf(c->res.note, sizeof(c->res.note),
 	    "BLKZEROOUT is not supported on %s; wrote zeros", c->res.target);
-	snprintf(c->res.mechanism, sizeof(c->res.mechanism), "write-zeroes");
-	c->direct_ok = true;
+	c->res.mechanism = FILL_MECH_WRITE_ZEROES;
+	c->direct_ok     = true;
 	if ((rc = fill_alloc_zeros(c, err)) != PA_OK)
 		return rc;
-	return fill_write_zeros(c, c->req->offset, c->total, true, err);
+	return fill_write_zeros(c, c->req->target.offset, c->total, true, err);
 }
 
 // A device given opened was claimed by its opener; one opened here is
@@ -624,7 +698,7 @@ fill_device_zero(struct fill_ctx *c, uint64_t end, pa_err *err)
 static int
 fill_open_device(struct fill_ctx *c, pa_err *err)
 {
-	const char *path = c->req->path;
+	const char *path = c->req->target.path;
 
 	if (c->fd >= 0)
 		return PA_OK;
@@ -647,22 +721,24 @@ fill_device(struct fill_ctx *c, const struct stat *st, pa_err *err)
 
 	snprintf(c->res.target, sizeof(c->res.target), "block device %u:%u",
 	    major(st->st_rdev), minor(st->st_rdev));
-	if (req->method == FILL_FALLOC)
+	if (req->target.method == FILL_FALLOC)
 		return pa_err_set(err, PA_FAILED_PRECONDITION,
 		    "fallocate does not apply to %s (%s); use full or auto",
-		    req->path, c->res.target);
+		    req->target.path, c->res.target);
 	if ((rc = fill_open_device(c, err)) != PA_OK)
 		return rc;
-	if ((rc = fill_device_range(
-	         &end, c->fd, req->path, req->size, req->offset, err)) != PA_OK)
+	if ((rc = fill_device_range(&end, c->fd, req->target.path,
+	         req->target.size, req->target.offset, err)) != PA_OK)
 		return rc;
-	if (!req->force &&
-	    (rc = probe_check_range(c->fd, req->offset, end, err)) != PA_OK)
+	if (!req->target.force &&
+	    (rc = probe_check_range(c->fd, req->target.offset, end, err)) !=
+	        PA_OK)
 		return rc;
 	if ((rc = fill_device_zero(c, end, err)) != PA_OK)
 		return rc;
 	if (fdatasync(c->fd) != 0)
-		return pa_err_errno(err, errno, "fdatasync %s", req->path);
+		return pa_err_errno(
+		    err, errno, "fdatasync %s", req->target.path);
 	return PA_OK;
 }
 
@@ -674,23 +750,24 @@ fill_target_stat(const struct fill_ctx *c, struct stat *st)
 		return fstat(c->fd, st);
 	if (c->dirfd >= 0)
 		return -1; // a file to create
-	return stat(c->req->path, st);
+	return stat(c->req->target.path, st);
 }
 
 static int
 fill_check_request(const struct fill_request *req, pa_err *err)
 {
-	if (req == NULL || req->path == NULL || req->path[0] == '\0')
+	if (req == NULL || req->target.path[0] == '\0')
 		return pa_err_set(err, PA_INVALID_ARGUMENT, "no path");
 	if (req->fd < 0 && req->dirfd >= 0 &&
 	    (req->name == NULL || req->name[0] == '\0' ||
 	        strchr(req->name, '/') != NULL))
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "a file to create needs a plain name in its directory");
-	if (req->method != FILL_AUTO && req->method != FILL_FALLOC &&
-	    req->method != FILL_FULL)
-		return pa_err_set(
-		    err, PA_INVALID_ARGUMENT, "method %d", (int) req->method);
+	if (req->target.method != FILL_AUTO &&
+	    req->target.method != FILL_FALLOC &&
+	    req->target.method != FILL_FULL)
+		return pa_err_set(err, PA_INVALID_ARGUMENT, "method %d",
+		    (int) req->target.method);
 	return PA_OK;
 }
 

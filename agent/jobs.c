@@ -153,7 +153,7 @@ jobs_find_active(jobs *j, const char *path)
 {
 	for (struct jobs_job *x = j->table; x != NULL; x = x->next)
 		if (!jobs_state_final(x->info.state) &&
-		    strcmp(x->info.req.path, path) == 0)
+		    strcmp(x->info.req.target.path, path) == 0)
 			return x;
 	return NULL;
 }
@@ -161,9 +161,11 @@ jobs_find_active(jobs *j, const char *path)
 static bool
 jobs_same_params(const struct jobs_request *a, const struct jobs_request *b)
 {
-	return strcmp(a->path, b->path) == 0 && a->size == b->size &&
-	    a->offset == b->offset && a->method == b->method &&
-	    a->force == b->force;
+	const struct fill_target *x = &a->target, *y = &b->target;
+
+	return strcmp(x->path, y->path) == 0 && x->size == y->size &&
+	    x->offset == y->offset && x->method == y->method &&
+	    x->force == y->force;
 }
 
 // ---- waiters: collected under the lock, called after it ----
@@ -360,12 +362,12 @@ jobs_match(struct jobs_job **found, enum jobs_how *how, jobs *j,
 			    "request id %s is job %s, for other parameters",
 			    req->request_id, x->info.id);
 		*how = JOBS_SAME_ID;
-	} else if ((x = jobs_find_active(j, req->path)) != NULL) {
+	} else if ((x = jobs_find_active(j, req->target.path)) != NULL) {
 		if (!jobs_same_params(&x->info.req, req))
 			return pa_err_set(err, PA_ABORTED,
 			    "%s is busy with job %s (%s), which has other "
 			    "parameters",
-			    req->path, x->info.id,
+			    req->target.path, x->info.id,
 			    jobs_state_name(x->info.state));
 		jobs_add_alias(x, req->request_id);
 		*how = JOBS_JOINED;
@@ -537,6 +539,18 @@ jobs_progress(void *arg, uint64_t done, uint64_t total)
 	jobs_fire(fire);
 }
 
+int
+jobs_check_target(
+    const struct confine_target *t, const struct jobs_request *req, pa_err *err)
+{
+	enum fill_kind kind =
+	    t->kind == CONFINE_DEVICE ? FILL_KIND_DEVICE : FILL_KIND_FILE;
+	uint64_t end = 0;
+
+	return fill_check(&end, kind, t->fd, t->path, req->target.size,
+	    req->target.offset, err);
+}
+
 // Run one job's fill, without the lock.
 static void
 jobs_run_fill(
@@ -548,16 +562,18 @@ jobs_run_fill(
 
 	// The fill works on what the check opened, never on the path again.
 	if (j->o.conf != NULL &&
-	    (*rc = confine_recheck(&t, j->o.conf, x->info.req.path, err)))
+	    (*rc = confine_recheck(
+	         &t, j->o.conf, x->info.req.target.path, err)))
 		return;
+	if (j->o.conf != NULL &&
+	    (*rc = jobs_check_target(&t, &x->info.req, err)) != PA_OK) {
+		confine_target_close(&t);
+		return;
+	}
 	req.fd           = t.fd;
 	req.dirfd        = t.dirfd;
 	req.name         = t.name;
-	req.path         = x->info.req.path;
-	req.size         = x->info.req.size;
-	req.offset       = x->info.req.offset;
-	req.method       = x->info.req.method;
-	req.force        = x->info.req.force;
+	req.target       = x->info.req.target;
 	req.progress     = jobs_progress;
 	req.progress_arg = &run;
 	req.cancel       = &x->cancel;

@@ -30,12 +30,8 @@ enum jobs_state {
 
 /** What to do. Plain data. */
 struct jobs_request {
-	char             request_id[JOBS_REQUEST_ID_SIZE]; ///< "" for none
-	char             path[PATH_MAX]; ///< the target, vetted by the caller
-	uint64_t         size;
-	uint64_t         offset;
-	enum fill_method method;
-	bool             force;
+	char               request_id[JOBS_REQUEST_ID_SIZE]; ///< "" for none
+	struct fill_target target; ///< its path vetted by the caller
 };
 
 /** A job as it is at one moment. Plain data: nothing to free. */
@@ -90,6 +86,16 @@ enum jobs_how {
 	JOBS_SAME_ID = 1, ///< the job that has this request id already
 	JOBS_JOINED  = 2, ///< the running or queued job for this target
 };
+
+/**
+ * Whether @p req's range fits the target confinement opened for it, by
+ * fill_check(): the RPC handler asks before it submits, and the worker
+ * asks again on what confine_recheck() opened, right before the fill.
+ * @param t  opened by confine_open() or confine_recheck(); borrowed.
+ * @return as fill_check().
+ */
+int jobs_check_target(const struct confine_target *t,
+    const struct jobs_request *req, pa_err *err);
 
 /**
  * Make the table and start its workers and timer thread.

@@ -952,23 +952,42 @@ done:
 	return rc;
 }
 
+int
+probe_device_geometry(
+    struct probe_geometry *out, int fd, const char *path, pa_err *err)
+{
+	uint64_t     size = 0;
+	unsigned int pbsz = 0;
+	int          lbsz = 0;
+
+	if (ioctl(fd, BLKGETSIZE64, &size) != 0 ||
+	    ioctl(fd, BLKSSZGET, &lbsz) != 0 ||
+	    ioctl(fd, BLKPBSZGET, &pbsz) != 0)
+		return pa_err_errno(err, errno, "%s: size ioctl", path);
+	if (lbsz <= 0)
+		return pa_err_set(err, PA_INTERNAL,
+		    "%s: size ioctl: logical sector size %d", path, lbsz);
+	out->size            = size;
+	out->logical_sector  = (uint32_t) lbsz;
+	out->physical_sector = pbsz;
+	return PA_OK;
+}
+
 static int
 probe_block(struct probe_info *info, const char *path, int fd,
     const struct stat *st, pa_err *err)
 {
-	unsigned int pbsz = 0;
-	int          lbsz = 0;
-	int          xfd;
+	struct probe_geometry g;
+	int                   xfd, rc;
 
 	info->kind  = PROBE_BLOCK;
 	info->major = major(st->st_rdev);
 	info->minor = minor(st->st_rdev);
-	if (ioctl(fd, BLKGETSIZE64, &info->size) != 0 ||
-	    ioctl(fd, BLKSSZGET, &lbsz) != 0 ||
-	    ioctl(fd, BLKPBSZGET, &pbsz) != 0)
-		return pa_err_errno(err, errno, "%s: size ioctl", path);
-	info->logical_sector  = (uint32_t) lbsz;
-	info->physical_sector = pbsz;
+	if ((rc = probe_device_geometry(&g, fd, path, err)) != PA_OK)
+		return rc;
+	info->size            = g.size;
+	info->logical_sector  = g.logical_sector;
+	info->physical_sector = g.physical_sector;
 	// O_EXCL claims the device the way mount and the kernel do, so EBUSY
 	// means someone else holds it.
 	if ((xfd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC)) >= 0)

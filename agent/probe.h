@@ -72,6 +72,24 @@ struct probe_info {
 	struct probe_signature sigs[PROBE_MAX_SIGNATURES];
 };
 
+/** A block device's size and sectors, as the kernel reports them. */
+struct probe_geometry {
+	uint64_t size;            ///< bytes (BLKGETSIZE64)
+	uint32_t logical_sector;  ///< bytes (BLKSSZGET), above 0
+	uint32_t physical_sector; ///< bytes (BLKPBSZGET)
+};
+
+/**
+ * Read the size and sector sizes of the open block device @p fd: the one
+ * place the agent asks the kernel for them.
+ * @param[out] out  filled only on PA_OK.
+ * @param path      for messages.
+ * @return PA_OK, the failed ioctl's errno code, or PA_INTERNAL for a
+ *         logical sector size that is not above 0.
+ */
+int probe_device_geometry(
+    struct probe_geometry *out, int fd, const char *path, pa_err *err);
+
 /**
  * Probe what @p path names, without writing to it.
  * @param[out] out  filled only on PA_OK.

@@ -121,9 +121,9 @@ bench_engine_fill(const char *path, uint64_t size)
 	pa_err              err = PA_ERR_INIT;
 	uint64_t            t0;
 
-	req.path   = path;
-	req.size   = size;
-	req.method = FILL_FULL;
+	snprintf(req.target.path, sizeof(req.target.path), "%s", path);
+	req.target.size   = size;
+	req.target.method = FILL_FULL;
 	bench_cold();
 	t0 = testlib_now_ns();
 	if (fill_run(&res, &req, &err) != PA_OK) {

@@ -74,10 +74,10 @@ bench_fill(const char *what, const char *path, uint64_t size, uint64_t bytes,
 	uint64_t            t0, t1;
 	int                 rc;
 
-	req.path   = path;
-	req.size   = size;
-	req.method = m;
-	req.force  = true;
+	snprintf(req.target.path, sizeof(req.target.path), "%s", path);
+	req.target.size   = size;
+	req.target.method = m;
+	req.target.force  = true;
 	bench_drop_caches();
 	t0 = testlib_now_ns();
 	rc = fill_run(&res, &req, &err);
@@ -85,7 +85,8 @@ bench_fill(const char *what, const char *path, uint64_t size, uint64_t bytes,
 	if (rc != PA_OK)
 		fprintf(stderr, "fill %s: %s\n", path, err.msg);
 	else
-		printf("  (%s: %s on %s)\n", what, res.mechanism, res.target);
+		printf("  (%s: %s on %s)\n", what,
+		    fill_mechanism_name(res.mechanism), res.target);
 	return bench_report(what, t1 - t0, bytes, rc);
 }
 

@@ -293,6 +293,8 @@ check_methods(fixture *f, const char *rid)
 	assert_int_equal(prealloc_ok(f->cli, &p, &j), ST(SUCCEEDED));
 	assert_string_equal(j->method_used, "falloc");
 	assert_string_equal(j->mechanism, "fallocate");
+	assert_int_equal(j->mechanism_used,
+	    CDI__PREALLOC__V1__MECHANISM__MECHANISM_FALLOCATE);
 	assert_string_equal(j->filesystem, "ext4");
 	assert_string_equal(j->request_id, rid);
 	assert_string_equal(j->path, path);
@@ -451,6 +453,8 @@ test_agentd__ext3_auto_falls_back_and_devices_are_zeroed(void **state)
 	    ST(SUCCEEDED));
 	assert_string_equal(j->method_used, "full");
 	assert_string_equal(j->mechanism, "write-zeroes");
+	assert_int_equal(j->mechanism_used,
+	    CDI__PREALLOC__V1__MECHANISM__MECHANISM_WRITE_ZEROES);
 	assert_string_equal(j->filesystem, "ext3");
 	assert_non_null(strstr(j->fallback_note, "ext3"));
 	assert_true(testlib_allocated_bytes(path) >= (int64_t) (16 * MiB));

@@ -62,11 +62,11 @@ devx_request(struct devx *d, uint64_t offset)
 {
 	struct fill_request req = FILL_REQUEST_INIT;
 
-	req.path         = d->lf->dev;
-	req.offset       = offset;
-	req.progress     = fillcheck_progress;
-	req.progress_arg = &d->fc;
-	req.cancel       = &d->fc.cancel;
+	snprintf(req.target.path, sizeof(req.target.path), "%s", d->lf->dev);
+	req.target.offset = offset;
+	req.progress      = fillcheck_progress;
+	req.progress_arg  = &d->fc;
+	req.cancel        = &d->fc.cancel;
 	return req;
 }
 
@@ -147,7 +147,7 @@ test_fill_dev__ext4_is_refused_without_force(void **state)
 	assert_string_equal(info.sigs[0].uuid, uuid);
 	assert_int_equal(info.sigs[0].offset, 1080);
 	// force writes over it
-	req.force = true;
+	req.target.force = true;
 	assert_int_equal(fill_run(&res, &req, &err), PA_OK);
 	assert_int_equal(devx_zeros(d->lf->dev, 0, DEV_SIZE), 0);
 	assert_int_equal(probe_path(&info, d->lf->dev, NULL), PA_OK);
@@ -208,8 +208,8 @@ test_fill_dev__whole_device_reads_back_as_zeros(void **state)
 	assert_int_not_equal(devx_zeros(d->lf->dev, 0, DEV_SIZE), 0);
 	req = devx_request(d, 0); // size 0: the whole device
 	assert_int_equal(fill_run(&res, &req, NULL), PA_OK);
-	assert_true(strcmp(res.mechanism, "blkzeroout") == 0 ||
-	    strcmp(res.mechanism, "write-zeroes") == 0);
+	assert_true(res.mechanism == FILL_MECH_BLKZEROOUT ||
+	    res.mechanism == FILL_MECH_WRITE_ZEROES);
 	assert_int_equal(res.bytes_written, DEV_SIZE);
 	assert_int_equal(testlib_run("cmp -s -n %llu %s /dev/zero",
 	                     (unsigned long long) DEV_SIZE, d->lf->dev),
@@ -225,9 +225,9 @@ test_fill_dev__mounted_device_is_busy(void **state)
 	struct probe_info   info;
 	pa_err              err = PA_ERR_INIT;
 
-	d->lf     = loopfs_new_or_skip("ext4", DEV_SIZE);
-	req       = devx_request(d, 0);
-	req.force = true; // busy wins even over force
+	d->lf            = loopfs_new_or_skip("ext4", DEV_SIZE);
+	req              = devx_request(d, 0);
+	req.target.force = true; // busy wins even over force
 	assert_int_equal(fill_run(&res, &req, &err), PA_FAILED_PRECONDITION);
 	assert_non_null(strstr(err.msg, "busy"));
 	assert_int_equal(probe_path(&info, d->lf->dev, NULL), PA_OK);
@@ -243,20 +243,20 @@ test_fill_dev__bad_ranges_and_falloc_are_refused(void **state)
 	pa_err              err = PA_ERR_INIT;
 
 	devx_device(d);
-	req        = devx_request(d, 0);
-	req.method = FILL_FALLOC;
+	req               = devx_request(d, 0);
+	req.target.method = FILL_FALLOC;
 	assert_int_equal(fill_run(&res, &req, &err), PA_FAILED_PRECONDITION);
 	assert_non_null(strstr(err.msg, "fallocate"));
 	req = devx_request(d, 100); // not a sector multiple
 	assert_int_equal(fill_run(&res, &req, &err), PA_INVALID_ARGUMENT);
-	req      = devx_request(d, 0);
-	req.size = DEV_SIZE - 1;
+	req             = devx_request(d, 0);
+	req.target.size = DEV_SIZE - 1;
 	assert_int_equal(fill_run(&res, &req, &err), PA_INVALID_ARGUMENT);
-	req.size = DEV_SIZE + 512; // past the end
+	req.target.size = DEV_SIZE + 512; // past the end
 	assert_int_equal(fill_run(&res, &req, &err), PA_INVALID_ARGUMENT);
 	assert_non_null(strstr(err.msg, "past the end"));
-	req      = devx_request(d, 2 * MiB);
-	req.size = MiB; // offset past the end of the range
+	req             = devx_request(d, 2 * MiB);
+	req.target.size = MiB; // offset past the end of the range
 	assert_int_equal(fill_run(&res, &req, &err), PA_INVALID_ARGUMENT);
 	assert_int_equal(d->fc.last_done, 0);
 }

@@ -89,12 +89,12 @@ fsx_request(
 {
 	struct fill_request req = FILL_REQUEST_INIT;
 
-	req.path         = path;
-	req.size         = size;
-	req.method       = m;
-	req.progress     = fillcheck_progress;
-	req.progress_arg = &r->fc;
-	req.cancel       = &r->fc.cancel;
+	snprintf(req.target.path, sizeof(req.target.path), "%s", path);
+	req.target.size   = size;
+	req.target.method = m;
+	req.progress      = fillcheck_progress;
+	req.progress_arg  = &r->fc;
+	req.cancel        = &r->fc.cancel;
 	return req;
 }
 
@@ -186,7 +186,7 @@ test_fill_fs__falloc(void **state)
 	}
 	assert_int_equal(fill_run(&res, &req, &err), PA_OK);
 	assert_int_equal(res.method, FILL_FALLOC);
-	assert_string_equal(res.mechanism, "fallocate");
+	assert_int_equal(res.mechanism, FILL_MECH_FALLOCATE);
 	assert_string_equal(res.target, fsx_type);
 	fsx_assert_allocated(path, 32 * MiB);
 	if (fsx_has_fiemap_oracle())
@@ -210,7 +210,7 @@ test_fill_fs__full_writes_over_unwritten_extents(void **state)
 	close(fd);
 	assert_int_equal(fill_run(&res, &req, NULL), PA_OK);
 	assert_int_equal(res.method, FILL_FULL);
-	assert_string_equal(res.mechanism, "write-zeroes");
+	assert_int_equal(res.mechanism, FILL_MECH_WRITE_ZEROES);
 	assert_int_equal(res.bytes_written, 32 * MiB);
 	fsx_assert_allocated(path, 32 * MiB);
 	fsx_assert_written(path, 32 * MiB);
@@ -292,7 +292,7 @@ test_fill_fs__more_than_free_is_refused_up_front(void **state)
 
 	assert_int_equal(testlib_write_random(path, 0, MiB, 14), 0);
 	assert_int_equal(testlib_sha256(before, path), 0);
-	req.size = fsx_free_bytes() + 64 * MiB;
+	req.target.size = fsx_free_bytes() + 64 * MiB;
 	assert_int_equal(fill_run(&res, &req, &err), PA_RESOURCE_EXHAUSTED);
 	assert_non_null(strstr(err.msg, "free"));
 	assert_int_equal(((struct fsx_run *) *state)->fc.last_done, 0);
@@ -315,7 +315,7 @@ test_fill_fs__enospc_part_way_restores_the_size(void **state)
 
 	assert_int_equal(testlib_write_random(path, 0, MiB + 99, 15), 0);
 	assert_int_equal(testlib_sha256(before, path), 0);
-	req.size          = fsx_free_bytes() / 10 * 6 / MiB * MiB;
+	req.target.size   = fsx_free_bytes() / 10 * 6 / MiB * MiB;
 	r->fc.at_half     = fsx_fill_disk;
 	r->fc.at_half_arg = filler;
 	assert_int_equal(fill_run(&res, &req, &err), PA_RESOURCE_EXHAUSTED);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // probe_dev_test.c: fill_run on loop devices keeps every filesystem and
 // partition whole, and zeros only what lies past them.
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fill.h"
 #include "fillcheck.h"
@@ -60,12 +62,12 @@ pdev_fill(struct pdev *d, uint64_t offset, uint64_t end, bool force,
 {
 	struct fill_request req = FILL_REQUEST_INIT;
 
-	req.path         = d->lf->dev;
-	req.offset       = offset;
-	req.size         = end;
-	req.force        = force;
-	req.progress     = fillcheck_progress;
-	req.progress_arg = &d->fc;
+	snprintf(req.target.path, sizeof(req.target.path), "%s", d->lf->dev);
+	req.target.offset = offset;
+	req.target.size   = end;
+	req.target.force  = force;
+	req.progress      = fillcheck_progress;
+	req.progress_arg  = &d->fc;
 	fillcheck_init(&d->fc); // progress starts again for each fill
 	pa_err_clear(err);
 	memset(res, 0, sizeof(*res));
@@ -404,6 +406,24 @@ test_probe_dev__gpt_image_on_a_bigger_volume_keeps_the_image(void **state)
 	free(img);
 }
 
+// A loop device's size and sectors, as fill and probe both read them.
+static void
+test_probe_dev__geometry_is_the_loop_device_size_and_sectors(void **state)
+{
+	const char           *dev = pdev_device(*state, 64 * MiB);
+	struct probe_geometry g;
+	pa_err                err = PA_ERR_INIT;
+	int                   fd  = open(dev, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	if (probe_device_geometry(&g, fd, dev, &err) != PA_OK)
+		fail_msg("geometry of %s: %s", dev, err.msg);
+	close(fd);
+	assert_int_equal(g.size, 64 * MiB);
+	assert_int_equal(g.logical_sector, 512);
+	assert_true(g.physical_sector >= g.logical_sector);
+}
+
 #define PDEV_TEST(fn) \
 	cmocka_unit_test_setup_teardown(fn, pdev_setup, pdev_teardown)
 
@@ -411,6 +431,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		PDEV_TEST(
+		    test_probe_dev__geometry_is_the_loop_device_size_and_sectors),
 		PDEV_TEST(
 		    test_probe_dev__ext4_is_kept_whole_when_the_offset_is_inside_it),
 		PDEV_TEST(

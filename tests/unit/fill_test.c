@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // fill_test.c: the fill engine on plain files in a temp dir.
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,12 +49,12 @@ fill_test_request(struct fill_test *t, uint64_t size, enum fill_method m)
 {
 	struct fill_request req = FILL_REQUEST_INIT;
 
-	req.path         = t->path;
-	req.size         = size;
-	req.method       = m;
-	req.progress     = fillcheck_progress;
-	req.progress_arg = &t->fc;
-	req.cancel       = &t->fc.cancel;
+	snprintf(req.target.path, sizeof(req.target.path), "%s", t->path);
+	req.target.size   = size;
+	req.target.method = m;
+	req.progress      = fillcheck_progress;
+	req.progress_arg  = &t->fc;
+	req.cancel        = &t->fc.cancel;
 	return req;
 }
 
@@ -79,6 +80,73 @@ test_fill__method_names_round_trip(void **state)
 }
 
 static void
+test_fill__mechanism_names_round_trip(void **state)
+{
+	static const char *const wire[] = { "none", "fallocate", "write-zeroes",
+		"blkzeroout" };
+	enum fill_mechanism      m      = FILL_MECH_NONE;
+	pa_err                   err    = PA_ERR_INIT;
+
+	for (int i = FILL_MECH_NONE; i < FILL_MECH_COUNT; i++) {
+		assert_string_equal(
+		    fill_mechanism_name((enum fill_mechanism) i), wire[i]);
+		assert_int_equal(
+		    fill_mechanism_from_name(&m, wire[i], NULL), PA_OK);
+		assert_int_equal(m, i);
+	}
+	assert_int_equal(
+	    fill_mechanism_from_name(&m, "dd", &err), PA_INVALID_ARGUMENT);
+	assert_int_equal(err.code, PA_INVALID_ARGUMENT);
+	assert_int_equal(m, FILL_MECH_BLKZEROOUT); // untouched on failure
+	assert_int_equal(
+	    fill_mechanism_from_name(&m, NULL, NULL), PA_INVALID_ARGUMENT);
+	assert_string_equal(
+	    fill_mechanism_name((enum fill_mechanism) 9), "unknown");
+}
+
+static void
+test_fill__check_refuses_a_bad_file_range(void **state)
+{
+	uint64_t end = 7;
+	pa_err   err = PA_ERR_INIT;
+
+	(void) state;
+	assert_int_equal(fill_check(&end, FILL_KIND_FILE, -1, "/x", 0, 0, &err),
+	    PA_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, "size must be above 0"));
+	assert_int_equal(fill_check(&end, FILL_KIND_FILE, -1, "/x", MiB,
+	                     FILL_ALIGN / 2, &err),
+	    PA_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, "is not a multiple of 4096"));
+	assert_int_equal(
+	    fill_check(&end, FILL_KIND_FILE, -1, "/x", MiB, 2 * MiB, &err),
+	    PA_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, "is past size"));
+	assert_int_equal(end, 7); // untouched on failure
+	assert_int_equal(
+	    fill_check(&end, FILL_KIND_FILE, -1, "/x", MiB, MiB, NULL), PA_OK);
+	assert_int_equal(end, MiB);
+}
+
+// A "device" that is a regular file has no size: the ioctl's code.
+static void
+test_fill__check_of_a_device_asks_its_size(void **state)
+{
+	struct fill_test *t   = *state;
+	uint64_t          end = 7;
+	pa_err            err = PA_ERR_INIT;
+	int               fd  = open(t->path, O_RDWR | O_CREAT, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(
+	    fill_check(&end, FILL_KIND_DEVICE, fd, t->path, 0, 0, &err),
+	    pa_status_from_errno(ENOTTY));
+	assert_non_null(strstr(err.msg, "size ioctl"));
+	assert_int_equal(end, 7);
+	close(fd);
+}
+
+static void
 test_fill__bad_request_is_invalid_argument(void **state)
 {
 	struct fill_test   *t   = *state;
@@ -86,13 +154,13 @@ test_fill__bad_request_is_invalid_argument(void **state)
 	struct fill_result  res;
 
 	assert_int_equal(fill_run(&res, NULL, NULL), PA_INVALID_ARGUMENT);
-	req.method = (enum fill_method) 7;
+	req.target.method = (enum fill_method) 7;
 	assert_int_equal(fill_run(&res, &req, NULL), PA_INVALID_ARGUMENT);
-	req        = fill_test_request(t, MiB, FILL_FULL);
-	req.offset = 2 * MiB;
+	req               = fill_test_request(t, MiB, FILL_FULL);
+	req.target.offset = 2 * MiB;
 	assert_int_equal(fill_run(&res, &req, NULL), PA_INVALID_ARGUMENT);
 	assert_int_equal(testlib_file_size(t->path), -1);
-	req.path = "/dev/null";
+	snprintf(req.target.path, sizeof(req.target.path), "%s", "/dev/null");
 	assert_int_equal(fill_run(&res, &req, NULL), PA_INVALID_ARGUMENT);
 }
 
@@ -106,7 +174,7 @@ test_fill__full_new_file_is_written_and_durable(void **state)
 
 	assert_int_equal(fill_run(&res, &req, NULL), PA_OK);
 	assert_int_equal(res.method, FILL_FULL);
-	assert_string_equal(res.mechanism, "write-zeroes");
+	assert_int_equal(res.mechanism, FILL_MECH_WRITE_ZEROES);
 	assert_int_equal(res.bytes_written, sz);
 	assert_int_equal(res.allocated_before, 0);
 	assert_true(res.allocated_after >= sz);
@@ -164,7 +232,7 @@ test_fill__falloc_keeps_data_and_allocates(void **state)
 	}
 	assert_int_equal(rc, PA_OK);
 	assert_int_equal(res.method, FILL_FALLOC);
-	assert_string_equal(res.mechanism, "fallocate");
+	assert_int_equal(res.mechanism, FILL_MECH_FALLOCATE);
 	assert_int_equal(testlib_file_size(t->path), 8 * MiB);
 	assert_true((uint64_t) testlib_allocated_bytes(t->path) >= 8 * MiB);
 	assert_int_equal(testlib_run("head -c %llu '%s' | sha256sum | "
@@ -184,10 +252,10 @@ test_fill__auto_says_what_it_did(void **state)
 	assert_int_equal(fill_run(&res, &req, NULL), PA_OK);
 	if (res.method == FILL_FALLOC) {
 		assert_string_equal(res.note, "");
-		assert_string_equal(res.mechanism, "fallocate");
+		assert_int_equal(res.mechanism, FILL_MECH_FALLOCATE);
 	} else {
 		assert_non_null(strstr(res.note, "not supported"));
-		assert_string_equal(res.mechanism, "write-zeroes");
+		assert_int_equal(res.mechanism, FILL_MECH_WRITE_ZEROES);
 	}
 	assert_true(res.target[0] != '\0');
 	assert_true((uint64_t) testlib_allocated_bytes(t->path) >= 4 * MiB);
@@ -205,7 +273,7 @@ test_fill__shrink_is_refused(void **state)
 	assert_int_equal(testlib_write_random(t->path, 0, 2 * MiB, 3), 0);
 	assert_int_equal(testlib_sha256(before, t->path), 0);
 	for (int m = FILL_AUTO; m <= FILL_FULL; m++) {
-		req.method = (enum fill_method) m;
+		req.target.method = (enum fill_method) m;
 		assert_int_equal(
 		    fill_run(&res, &req, &err), PA_FAILED_PRECONDITION);
 		assert_non_null(strstr(err.msg, "shrink"));
@@ -280,7 +348,7 @@ test_fill__offset_leaves_the_prefix_alone(void **state)
 	assert_true((fd = open(t->path, O_RDWR | O_CREAT, 0644)) >= 0);
 	assert_int_equal(ftruncate(fd, (off_t) MiB), 0);
 	close(fd);
-	req.offset = MiB;
+	req.target.offset = MiB;
 	assert_int_equal(fill_run(&res, &req, NULL), PA_OK);
 	assert_int_equal(res.bytes_written, 3 * MiB);
 	assert_true((fd = open(t->path, O_RDONLY)) >= 0);
@@ -296,6 +364,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FILL_TEST(test_fill__method_names_round_trip),
+		FILL_TEST(test_fill__mechanism_names_round_trip),
+		FILL_TEST(test_fill__check_refuses_a_bad_file_range),
+		FILL_TEST(test_fill__check_of_a_device_asks_its_size),
 		FILL_TEST(test_fill__bad_request_is_invalid_argument),
 		FILL_TEST(test_fill__full_new_file_is_written_and_durable),
 		FILL_TEST(test_fill__full_keeps_data_and_fills_every_hole),

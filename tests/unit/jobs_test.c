@@ -103,10 +103,10 @@ request(const struct fx *f, const char *name, uint64_t size, enum fill_method m,
 	struct jobs_request r;
 
 	memset(&r, 0, sizeof(r));
-	snprintf(r.path, sizeof(r.path), "%s/%s", f->dir, name);
+	snprintf(r.target.path, sizeof(r.target.path), "%s/%s", f->dir, name);
 	snprintf(r.request_id, sizeof(r.request_id), "%s", rid);
-	r.size   = size;
-	r.method = m;
+	r.target.size   = size;
+	r.target.method = m;
 	return r;
 }
 
@@ -117,7 +117,7 @@ submit(struct fx *f, const struct jobs_request *r, enum jobs_how *how)
 	pa_err           err = PA_ERR_INIT;
 
 	if (jobs_submit(&info, how, f->j, r, &err) != PA_OK)
-		fail_msg("submit %s: %s", r->path, err.msg);
+		fail_msg("submit %s: %s", r->target.path, err.msg);
 	return info;
 }
 
@@ -150,10 +150,11 @@ test_jobs__a_job_runs_to_success(void **state)
 	assert_non_null(strstr(info.id, "job-"));
 	info = await_state(f, info.id, JOBS_SUCCEEDED);
 	assert_int_equal(info.error_code, PA_OK);
-	assert_string_equal(info.result.mechanism, "fallocate");
+	assert_int_equal(info.result.mechanism, FILL_MECH_FALLOCATE);
 	assert_true(info.finished_ms >= info.started_ms);
-	assert_int_equal(testlib_file_size(r.path), (int64_t) (8 * MiB));
-	assert_true(testlib_allocated_bytes(r.path) >= (int64_t) (8 * MiB));
+	assert_int_equal(testlib_file_size(r.target.path), (int64_t) (8 * MiB));
+	assert_true(
+	    testlib_allocated_bytes(r.target.path) >= (int64_t) (8 * MiB));
 	usleep(100 * 1000); // the end event follows the state by a moment
 	assert_int_equal(f->g.started, 1);
 	assert_int_equal(f->g.ended, 1);
@@ -176,7 +177,7 @@ test_jobs__same_request_id_is_the_same_job(void **state)
 	assert_int_equal(how, JOBS_SAME_ID);
 	assert_string_equal(a.id, b.id);
 	assert_int_equal(b.state, JOBS_SUCCEEDED);
-	r.size = 8 * MiB;
+	r.target.size = 8 * MiB;
 	assert_int_equal(
 	    jobs_submit(&b, NULL, f->j, &r, &err), PA_ALREADY_EXISTS);
 	assert_non_null(strstr(err.msg, a.id));
@@ -199,20 +200,20 @@ test_jobs__same_target_joins_or_is_aborted(void **state)
 	b = submit(f, &s, &how);
 	assert_int_equal(how, JOBS_JOINED);
 	assert_string_equal(a.id, b.id);
-	s.method = FILL_FALLOC;
+	s.target.method = FILL_FALLOC;
 	snprintf(s.request_id, sizeof(s.request_id), "other");
 	assert_int_equal(jobs_submit(&b, NULL, f->j, &s, &err), PA_ABORTED);
 	assert_non_null(strstr(err.msg, a.id));
 	gate_open(&f->g);
 	await_state(f, a.id, JOBS_SUCCEEDED);
 	// The joiner's request id names the job it joined.
-	s.method = FILL_FULL;
+	s.target.method = FILL_FULL;
 	snprintf(s.request_id, sizeof(s.request_id), "two");
 	b = submit(f, &s, &how);
 	assert_int_equal(how, JOBS_SAME_ID);
 	assert_string_equal(a.id, b.id);
 	// Once it ended, the target is free for a new job.
-	s.method = FILL_FALLOC;
+	s.target.method = FILL_FALLOC;
 	snprintf(s.request_id, sizeof(s.request_id), "three");
 	b = submit(f, &s, &how);
 	assert_int_equal(how, JOBS_CREATED);
@@ -267,8 +268,8 @@ test_jobs__cancel_queued_at_once_and_running_at_next_chunk(void **state)
 	x = await_state(f, ra.id, JOBS_CANCELLED);
 	assert_int_equal(x.error_code, PA_CANCELLED);
 	// The fill created a.img and put things back: it is gone.
-	assert_int_equal(testlib_file_size(a.path), -1);
-	assert_int_equal(testlib_file_size(b.path), -1);
+	assert_int_equal(testlib_file_size(a.target.path), -1);
+	assert_int_equal(testlib_file_size(b.target.path), -1);
 	assert_int_equal(jobs_cancel(&x, f->j, "job-nope", NULL), PA_NOT_FOUND);
 	assert_int_equal(jobs_get(&x, f->j, "job-nope", NULL), PA_NOT_FOUND);
 }
@@ -456,7 +457,7 @@ test_jobs__shutdown_cancels_after_grace_and_restores(void **state)
 	assert_int_equal(x.state, JOBS_CANCELLED);
 	assert_int_equal(jobs_get(&x, f->j, qb.id, NULL), PA_OK);
 	assert_int_equal(x.state, JOBS_CANCELLED);
-	assert_int_equal(testlib_file_size(a.path), -1);
+	assert_int_equal(testlib_file_size(a.target.path), -1);
 	assert_int_equal(waited_calls(&w, 1000), 1);
 	assert_int_equal(w.job.state, JOBS_CANCELLED);
 	assert_int_equal(jobs_submit(&x, NULL, f->j, &b, &err), PA_UNAVAILABLE);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // probe_test.c: probing plain files, new files and wrong kinds in a temp
 // dir, and the extent each on-disk structure guards, on image files.
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -659,6 +660,28 @@ test_probe__unprobeable_descriptor_is_internal(void **state)
 	assert_int_equal(n, 7);
 }
 
+// A regular file has no device size: the ioctl's ENOTTY, out untouched.
+static void
+test_probe__device_geometry_of_a_file_is_the_ioctl_error(void **state)
+{
+	char                 *path = probe_test_path(state, "plain.img");
+	struct probe_geometry g    = { 7, 7, 7 };
+	pa_err                err  = PA_ERR_INIT;
+	int                   fd;
+
+	assert_int_equal(testlib_run("truncate -s 1M '%s'", path), 0);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(probe_device_geometry(&g, fd, path, &err),
+	    pa_status_from_errno(ENOTTY));
+	assert_int_equal(err.code, pa_status_from_errno(ENOTTY));
+	assert_non_null(strstr(err.msg, "size ioctl"));
+	assert_int_equal(g.size, 7);
+	assert_int_equal(g.logical_sector, 7);
+	assert_int_equal(g.physical_sector, 7);
+	close(fd);
+	free(path);
+}
+
 #define PROBE_TEST(fn) \
 	cmocka_unit_test_setup_teardown(fn, probe_setup, probe_teardown)
 
@@ -709,6 +732,8 @@ main(void)
 		PROBE_TEST(
 		    test_probe__blank_device_and_empty_range_are_allowed),
 		PROBE_TEST(test_probe__unprobeable_descriptor_is_internal),
+		PROBE_TEST(
+		    test_probe__device_geometry_of_a_file_is_the_ioctl_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
