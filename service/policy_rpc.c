@@ -64,10 +64,12 @@ policy_resolve(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		    (char *) resolver_decided_by_name(r.decided_by);
 		resp.filesystem_overhead = r.overhead;
 		resp.generation          = r.generation;
-		rpc_call_reply(call, &resp.base);
+		// Counted before the answer leaves, so that whoever got it
+		// finds it in /metrics, as with the request counters.
 		snprintf(labels, sizeof(labels), "%s,%s", resp.decided_by_name,
 		    r.preallocate ? "true" : "false");
 		metrics_add(p->decisions, labels, 1);
+		rpc_call_reply(call, &resp.base);
 	}
 	cdiconfig_unref(snap);
 }
