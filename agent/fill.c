@@ -22,6 +22,7 @@
 #include "extent.h"
 #include "fill.h"
 #include "probe.h"
+#include "prealloc/util.h"
 
 // One fill in progress.
 struct fill_ctx {
@@ -101,15 +102,6 @@ fill_mechanism_from_name(
 		    name ? name : "(null)");
 	*out = (enum fill_mechanism) i;
 	return PA_OK;
-}
-
-static uint64_t
-fill_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
 }
 
 static bool
@@ -776,7 +768,7 @@ fill_run(struct fill_result *out, const struct fill_request *req, pa_err *err)
 {
 	struct fill_ctx c;
 	struct stat     st;
-	uint64_t        t0 = fill_now_ns();
+	uint64_t        t0 = pa_clock_ns();
 	int             rc;
 
 	memset(&c, 0, sizeof(c));
@@ -792,7 +784,7 @@ fill_run(struct fill_result *out, const struct fill_request *req, pa_err *err)
 		rc = fill_file(&c, err);
 	if (rc != PA_OK)
 		goto done;
-	c.res.duration_ns = fill_now_ns() - t0;
+	c.res.duration_ns = pa_clock_ns() - t0;
 	*out              = c.res;
 done:
 	if (c.own_fd && c.fd >= 0)

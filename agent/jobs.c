@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "jobs.h"
+#include "prealloc/util.h"
 
 #define JOBS_TICK_MS 1000   // the timer wakes at least this often to prune
 #define JOBS_MAX_ALIASES 16 // joiners' request ids remembered per job
@@ -73,22 +74,11 @@ jobs_state_final(enum jobs_state s)
 	return s == JOBS_SUCCEEDED || s == JOBS_FAILED || s == JOBS_CANCELLED;
 }
 
+// Deadlines and ages in jobs are kept in monotonic milliseconds.
 static uint64_t
 jobs_mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
-}
-
-static int64_t
-jobs_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return pa_clock_ns() / 1000000u;
 }
 
 static struct jobs_job *
@@ -265,7 +255,7 @@ jobs_end_locked(jobs *j, struct jobs_job *x, enum jobs_state state, int code,
 		j->running--;
 	x->info.state       = state;
 	x->info.error_code  = code;
-	x->info.finished_ms = jobs_unix_ms();
+	x->info.finished_ms = pa_clock_unix_ms();
 	x->end_mono_ms      = now;
 	if (x->info.started_ms != 0)
 		x->info.duration_ms =
@@ -323,7 +313,7 @@ jobs_new_job(struct jobs_job **out, jobs *j, const struct jobs_request *req)
 		return PA_RESOURCE_EXHAUSTED;
 	x->info.req        = *req;
 	x->info.state      = JOBS_QUEUED;
-	x->info.created_ms = jobs_unix_ms();
+	x->info.created_ms = pa_clock_unix_ms();
 	snprintf(x->info.id, sizeof(x->info.id), "job-%08x-%llu", j->id_prefix,
 	    (unsigned long long) ++j->id_next);
 	atomic_init(&x->cancel, false);
@@ -629,7 +619,7 @@ jobs_worker(void *arg)
 		x = j->qhead;
 		jobs_unqueue(j, x);
 		x->info.state      = JOBS_RUNNING;
-		x->info.started_ms = jobs_unix_ms();
+		x->info.started_ms = pa_clock_unix_ms();
 		j->running++;
 		snap = x->info;
 		pthread_mutex_unlock(&j->mu);
@@ -753,7 +743,7 @@ jobs_new(jobs **out, const struct jobs_opts *opts, pa_err *err)
 	j->o = *opts;
 	if (getrandom(&j->id_prefix, sizeof(j->id_prefix), 0) !=
 	    (ssize_t) sizeof(j->id_prefix))
-		j->id_prefix = (uint32_t) jobs_unix_ms();
+		j->id_prefix = (uint32_t) pa_clock_unix_ms();
 	if ((rc = jobs_init_sync(j, err)) != PA_OK) {
 		free(j);
 		return rc;
