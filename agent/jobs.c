@@ -17,6 +17,7 @@
 
 #include "jobs.h"
 #include "prealloc/util.h"
+#include "prealloc/taskq.h"
 
 #define JOBS_TICK_MS 1000   // the timer wakes at least this often to prune
 #define JOBS_MAX_ALIASES 16 // joiners' request ids remembered per job
@@ -29,6 +30,12 @@ struct jobs_job {
 	size_t           naliases;
 	struct jobs_job *next;  // the table, oldest first
 	struct jobs_job *qnext; // the queue, while QUEUED
+	// Its turn on the worker pool: submitted when queued, and kept (the
+	// job is never pruned) until a worker has taken it, even if the job
+	// was cancelled meanwhile.
+	pa_task task;
+	bool    task_pending;
+	jobs   *owner;
 };
 
 struct jobs_waiter {
@@ -44,7 +51,6 @@ struct jobs_waiter {
 struct jobs {
 	struct jobs_opts    o;
 	pthread_mutex_t     mu;
-	pthread_cond_t      work;  // a job was queued, or stopping
 	pthread_cond_t      timer; // a waiter was added, or stopping
 	pthread_cond_t      idle;  // a running job ended
 	struct jobs_job    *table, *qhead, *qtail;
@@ -53,8 +59,7 @@ struct jobs {
 	bool                draining, stopping;
 	uint32_t            id_prefix;
 	uint64_t            id_next;
-	pthread_t          *workers;
-	unsigned            nworkers;
+	pa_taskq           *workers; // max_running threads
 	pthread_t           timer_thread;
 	bool                timer_started;
 };
@@ -231,7 +236,7 @@ jobs_prune(jobs *j, uint64_t now)
 	while (*pp != NULL) {
 		struct jobs_job *x = *pp;
 
-		if (jobs_state_final(x->info.state) &&
+		if (jobs_state_final(x->info.state) && !x->task_pending &&
 		    (over > 0 || now - x->end_mono_ms >= j->o.keep_ms)) {
 			*pp = x->next;
 			jobs_job_free(x);
@@ -321,6 +326,8 @@ jobs_new_job(struct jobs_job **out, jobs *j, const struct jobs_request *req)
 	return PA_OK;
 }
 
+static void jobs_task_run(void *arg);
+
 static void
 jobs_enqueue(jobs *j, struct jobs_job *x)
 {
@@ -335,7 +342,11 @@ jobs_enqueue(jobs *j, struct jobs_job *x)
 		j->qhead = x;
 	j->qtail = x;
 	j->queued++;
-	pthread_cond_signal(&j->work);
+	x->owner        = j;
+	x->task.fn      = jobs_task_run;
+	x->task.arg     = x;
+	x->task_pending = true;
+	pa_taskq_submit(j->workers, &x->task);
 }
 
 // The job @p req repeats, if any. @return PA_OK with *found set or NULL.
@@ -602,34 +613,30 @@ jobs_run_one(jobs *j, struct jobs_job *x)
 	jobs_fire(fire);
 }
 
-static void *
-jobs_worker(void *arg)
+// A queued job's turn on the pool. Tasks run in the order the jobs were
+// queued; one whose job was cancelled while it waited does nothing.
+static void
+jobs_task_run(void *arg)
 {
-	jobs *j = arg;
+	struct jobs_job *x = arg;
+	jobs            *j = x->owner;
+	struct jobs_info snap;
 
 	pthread_mutex_lock(&j->mu);
-	for (;;) {
-		struct jobs_job *x;
-		struct jobs_info snap;
-
-		while (j->qhead == NULL && !j->stopping)
-			pthread_cond_wait(&j->work, &j->mu);
-		if (j->stopping)
-			break;
-		x = j->qhead;
-		jobs_unqueue(j, x);
-		x->info.state      = JOBS_RUNNING;
-		x->info.started_ms = pa_clock_unix_ms();
-		j->running++;
-		snap = x->info;
+	x->task_pending = false;
+	if (j->stopping || x->info.state != JOBS_QUEUED) {
 		pthread_mutex_unlock(&j->mu);
-		if (j->o.on_event != NULL)
-			j->o.on_event(j->o.arg, &snap);
-		jobs_run_one(j, x);
-		pthread_mutex_lock(&j->mu);
+		return;
 	}
+	jobs_unqueue(j, x);
+	x->info.state      = JOBS_RUNNING;
+	x->info.started_ms = pa_clock_unix_ms();
+	j->running++;
+	snap = x->info;
 	pthread_mutex_unlock(&j->mu);
-	return NULL;
+	if (j->o.on_event != NULL)
+		j->o.on_event(j->o.arg, &snap);
+	jobs_run_one(j, x);
 }
 
 // ---- the timer: waiters' deadlines and pruning ----
@@ -702,8 +709,6 @@ jobs_init_sync(jobs *j, pa_err *err)
 	if (r == 0)
 		r = pthread_cond_init(&j->timer, &ca);
 	if (r == 0)
-		r = pthread_cond_init(&j->work, NULL);
-	if (r == 0)
 		r = pthread_cond_init(&j->idle, &ca);
 	pthread_condattr_destroy(&ca);
 	return r == 0 ? PA_OK : pa_err_errno(err, r, "job table locks");
@@ -714,14 +719,8 @@ jobs_start_threads(jobs *j, pa_err *err)
 {
 	int r;
 
-	j->workers = calloc(j->o.max_running, sizeof(*j->workers));
-	if (j->workers == NULL)
-		return pa_err_errno(err, ENOMEM, "workers");
-	for (; j->nworkers < j->o.max_running; j->nworkers++)
-		if ((r = pthread_create(
-		         &j->workers[j->nworkers], NULL, jobs_worker, j)) != 0)
-			return pa_err_set(err, PA_INTERNAL,
-			    "start a job worker: %s", strerror(r));
+	if ((r = pa_taskq_new(&j->workers, j->o.max_running, err)) != PA_OK)
+		return r;
 	if ((r = pthread_create(&j->timer_thread, NULL, jobs_timer, j)) != 0)
 		return pa_err_set(
 		    err, PA_INTERNAL, "start the job timer: %s", strerror(r));
@@ -807,15 +806,13 @@ jobs_free(jobs *j)
 
 	if (j == NULL)
 		return;
-	if (j->nworkers > 0)
+	if (j->workers != NULL)
 		jobs_shutdown(j, 0);
 	pthread_mutex_lock(&j->mu);
 	j->stopping = true;
-	pthread_cond_broadcast(&j->work);
 	pthread_cond_broadcast(&j->timer);
 	pthread_mutex_unlock(&j->mu);
-	for (unsigned i = 0; i < j->nworkers; i++)
-		pthread_join(j->workers[i], NULL);
+	pa_taskq_free(j->workers); // what is left finds it stopping
 	if (j->timer_started)
 		pthread_join(j->timer_thread, NULL);
 	jobs_take_waiters(j, &fire, jobs_pick_all, NULL);
@@ -826,8 +823,6 @@ jobs_free(jobs *j)
 		j->table = x->next;
 		jobs_job_free(x);
 	}
-	free(j->workers);
-	pthread_cond_destroy(&j->work);
 	pthread_cond_destroy(&j->timer);
 	pthread_cond_destroy(&j->idle);
 	pthread_mutex_destroy(&j->mu);

@@ -29,6 +29,7 @@
 #include "rpc_server.h"
 #include "rpc_tls_server.h"
 #include "prealloc/util.h"
+#include "prealloc/taskq.h"
 
 #define SERVER_MAX_METHODS 32
 #define SERVER_MAX_LISTENERS 8
@@ -53,7 +54,7 @@ typedef enum {
 
 struct rpc_call {
 	struct server_worker *w;
-	struct rpc_call      *queue_next; // in the pool's queue
+	pa_task               task; // on the pool, when blocking
 	const server_method  *method;
 	rpc_request_pb       *env;
 	ProtobufCMessage     *req;
@@ -90,12 +91,7 @@ struct rpc_server {
 	bool            stopping;
 	bool            started;
 	// The pool that runs blocking handlers, off nng's callback threads.
-	pthread_t      *pool;
-	unsigned        npool;
-	pthread_mutex_t pool_mtx; // guards the queue and pool_exit
-	pthread_cond_t  pool_cv;
-	rpc_call       *queue_head, *queue_tail;
-	bool            pool_exit;
+	pa_taskq *pool;
 };
 
 static void worker_recv_done(void *arg);
@@ -259,8 +255,6 @@ rpc_server_new(rpc_server **out, const rpc_server_opts *opts, pa_err *err)
 		return rc;
 	}
 	pthread_mutex_init(&s->mtx, NULL);
-	pthread_mutex_init(&s->pool_mtx, NULL);
-	pthread_cond_init(&s->pool_cv, NULL);
 	*out = s;
 	return PA_OK;
 }
@@ -586,41 +580,19 @@ worker_decode(server_worker *w, nng_msg *msg)
 // ---- the pool for blocking handlers ----
 
 static void
-server_pool_push(rpc_server *s, rpc_call *c)
+server_run_blocking(void *arg)
 {
-	pthread_mutex_lock(&s->pool_mtx);
-	c->queue_next = NULL;
-	if (s->queue_tail != NULL)
-		s->queue_tail->queue_next = c;
-	else
-		s->queue_head = c;
-	s->queue_tail = c;
-	pthread_cond_signal(&s->pool_cv);
-	pthread_mutex_unlock(&s->pool_mtx);
+	rpc_call *c = arg;
+
+	c->method->fn(c, c->req, c->method->arg);
 }
 
-// Run queued calls; leave only when told to and the queue is empty, so
-// that every call taken from nng is answered.
-static void *
-server_pool_run(void *arg)
+static void
+server_pool_push(rpc_server *s, rpc_call *c)
 {
-	rpc_server *s = arg;
-	rpc_call   *c;
-
-	for (;;) {
-		pthread_mutex_lock(&s->pool_mtx);
-		while (s->queue_head == NULL && !s->pool_exit)
-			pthread_cond_wait(&s->pool_cv, &s->pool_mtx);
-		if ((c = s->queue_head) != NULL) {
-			s->queue_head = c->queue_next;
-			if (s->queue_head == NULL)
-				s->queue_tail = NULL;
-		}
-		pthread_mutex_unlock(&s->pool_mtx);
-		if (c == NULL)
-			return NULL;
-		c->method->fn(c, c->req, c->method->arg);
-	}
+	c->task.fn  = server_run_blocking;
+	c->task.arg = c;
+	pa_taskq_submit(s->pool, &c->task);
 }
 
 static int
@@ -630,31 +602,19 @@ server_pool_start(rpc_server *s, pa_err *err)
 
 	for (unsigned i = 0; i < s->nmethods; i++)
 		any |= s->methods[i].blocking;
-	if (!any || s->opts.blocking_threads == 0)
+	if (!any)
 		return PA_OK;
-	if ((s->pool = calloc(s->opts.blocking_threads, sizeof(*s->pool))) ==
-	    NULL)
-		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
-	for (; s->npool < s->opts.blocking_threads; s->npool++)
-		if (pthread_create(
-		        &s->pool[s->npool], NULL, server_pool_run, s))
-			return pa_err_set(
-			    err, PA_INTERNAL, "cannot start a handler thread");
-	return PA_OK;
+	// A blocking method with no thread to run it would never answer.
+	return pa_taskq_new(&s->pool,
+	    s->opts.blocking_threads != 0 ? s->opts.blocking_threads : 1, err);
 }
 
+// Run what is queued (every call taken from nng is answered), then stop.
 static void
 server_pool_stop(rpc_server *s)
 {
-	pthread_mutex_lock(&s->pool_mtx);
-	s->pool_exit = true;
-	pthread_cond_broadcast(&s->pool_cv);
-	pthread_mutex_unlock(&s->pool_mtx);
-	for (unsigned i = 0; i < s->npool; i++)
-		pthread_join(s->pool[i], NULL);
-	free(s->pool);
-	s->pool  = NULL;
-	s->npool = 0;
+	pa_taskq_free(s->pool);
+	s->pool = NULL;
 }
 
 // The handler returned without answering: arm the deadline timer. An
@@ -865,8 +825,6 @@ rpc_server_free(rpc_server *s)
 		nng_tls_config_free(s->tls);
 	rpc_conns_free(s->conns); // nng_close() ran every REM_POST
 	free(s->workers);
-	pthread_cond_destroy(&s->pool_cv);
-	pthread_mutex_destroy(&s->pool_mtx);
 	pthread_mutex_destroy(&s->mtx);
 	free(s);
 }

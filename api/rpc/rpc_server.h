@@ -37,7 +37,7 @@ typedef void (*rpc_observe_fn)(
 typedef struct rpc_server_opts {
 	size_t   max_msg;          // larger requests are RESOURCE_EXHAUSTED
 	unsigned workers;          // requests served at once (nng contexts)
-	unsigned blocking_threads; // the pool for blocking handlers
+	unsigned blocking_threads; // the pool for blocking handlers (0: 1)
 	// ipc:// socket file mode, 0 to 0777, set exactly whatever the umask
 	// (0 means the default, 0660).
 	int ipc_mode;
