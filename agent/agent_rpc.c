@@ -5,10 +5,10 @@
 // No handler blocks on a job: a request is checked, confined and queued
 // at once (on the server's pool for the two that open targets), and the
 // answer that waits for the job is sent later by the job table's waiter,
-// from a worker or the timer thread.
+// from a worker or the timer thread. What the agent logs and counts about
+// jobs themselves is jobevents.c's.
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,133 +143,11 @@ agent_job_pb(job_pb *pb, const struct jobs_info *job)
 	pb->duration_ms      = job->duration_ms;
 }
 
-// ---- metrics and logs ----
-
-static const char *
-agent_method_label(const struct jobs_info *job)
-{
-	return job->state == JOBS_SUCCEEDED
-	    ? fill_method_name(job->result.method)
-	    : fill_method_name(job->req.target.method);
-}
-
-// Bytes this job made allocated: a fallocate's growth in st_blocks, or
-// the zeros written.
-static uint64_t
-agent_job_bytes(const struct jobs_info *job)
-{
-	const struct fill_result *r = &job->result;
-
-	if (r->mechanism == FILL_MECH_FALLOCATE)
-		return r->allocated_after > r->allocated_before
-		    ? r->allocated_after - r->allocated_before
-		    : 0;
-	return r->bytes_written;
-}
-
-static void
-agent_count_end(agent_rpc *a, const struct jobs_info *job)
-{
-	char labels[64];
-
-	snprintf(labels, sizeof(labels), "%s,%s",
-	    fill_method_name(job->req.target.method),
-	    jobs_state_name(job->state));
-	metrics_add(a->jobs_total, labels, 1);
-	metrics_observe(a->duration, agent_method_label(job),
-	    (double) job->duration_ms / 1000.0);
-	if (job->state != JOBS_SUCCEEDED)
-		return;
-	metrics_add(a->bytes, fill_mechanism_name(job->result.mechanism),
-	    (double) agent_job_bytes(job));
-	if (job->req.target.method == FILL_AUTO && job->result.note[0] != '\0')
-		metrics_add(a->fallbacks, "", 1);
-}
-
-static void
-agent_log_end(const struct jobs_info *job)
-{
-	char rid[JOBS_REQUEST_ID_SIZE + 16], target[PATH_MAX + 16];
-	char fs[80], msg[PA_ERR_MSG_SIZE + 16];
-
-	pa_log(job->state == JOBS_FAILED ? PA_LOG_WARN : PA_LOG_INFO,
-	    "job.finished",
-	    "job=%s request_id=%s target=%s state=%s method=%s "
-	    "mechanism=%s filesystem=%s bytes=%" PRIu64 " ms=%" PRIu64
-	    " code=%s error=%s",
-	    job->id, pa_log_quote(rid, sizeof(rid), job->req.request_id),
-	    pa_log_quote(target, sizeof(target), job->req.target.path),
-	    jobs_state_name(job->state), agent_method_label(job),
-	    fill_mechanism_name(job->result.mechanism),
-	    pa_log_quote(fs, sizeof(fs), job->result.target),
-	    agent_job_bytes(job), job->duration_ms,
-	    pa_status_name(job->error_code),
-	    pa_log_quote(msg, sizeof(msg), job->error));
-}
-
 void
-agent_rpc_job_event(void *arg, const struct jobs_info *job)
+agent_rpc_init(agent_rpc *a, confine *conf)
 {
-	char rid[JOBS_REQUEST_ID_SIZE + 16], target[PATH_MAX + 16];
-
-	if (job->state == JOBS_RUNNING) {
-		pa_log(PA_LOG_INFO, "job.started",
-		    "job=%s request_id=%s target=%s method=%s size=%" PRIu64
-		    " offset=%" PRIu64,
-		    job->id,
-		    pa_log_quote(rid, sizeof(rid), job->req.request_id),
-		    pa_log_quote(target, sizeof(target), job->req.target.path),
-		    fill_method_name(job->req.target.method),
-		    job->req.target.size, job->req.target.offset);
-		return;
-	}
-	agent_log_end(job);
-	agent_count_end(arg, job);
-}
-
-void
-agent_rpc_collect(agent_rpc *a)
-{
-	size_t counts[JOBS_NSTATES];
-
-	jobs_counts(counts, a->jobs);
-	for (int s = JOBS_QUEUED; s < JOBS_NSTATES; s++)
-		metrics_set(a->jobs_now, jobs_state_name((enum jobs_state) s),
-		    (double) counts[s]);
-	metrics_set(a->queue_depth, "", (double) counts[JOBS_QUEUED]);
-}
-
-int
-agent_rpc_init(agent_rpc *a, confine *conf, metrics *m, pa_err *err)
-{
-	// From a fallocate (milliseconds) to a full fill of a large disk.
-	static const double bounds[] = { 0.01, 0.05, 0.25, 1, 5, 30, 120, 600,
-		3600 };
-
 	memset(a, 0, sizeof(*a));
 	a->conf = conf;
-	if (m == NULL)
-		return PA_OK;
-	a->jobs_now = metrics_gauge(
-	    m, "prealloc_agent_jobs", "Jobs in the table, by state", "state");
-	a->jobs_total = metrics_counter(m, "prealloc_agent_jobs_total",
-	    "Jobs ended, by requested method and final state", "method,state");
-	a->bytes = metrics_counter(m, "prealloc_agent_preallocated_bytes_total",
-	    "Bytes made allocated by finished jobs, by mechanism", "mechanism");
-	a->fallbacks = metrics_counter(m, "prealloc_agent_auto_fallbacks_total",
-	    "Auto jobs that wrote zeros because fallocate was not supported",
-	    NULL);
-	a->queue_depth = metrics_gauge(
-	    m, "prealloc_agent_queue_depth", "Jobs waiting for a worker", NULL);
-	a->duration =
-	    metrics_histogram(m, "prealloc_agent_job_duration_seconds",
-	        "Running time of ended jobs, by method", "method", bounds,
-	        sizeof(bounds) / sizeof(bounds[0]));
-	if (a->jobs_now == NULL || a->jobs_total == NULL || a->bytes == NULL ||
-	    a->fallbacks == NULL || a->queue_depth == NULL ||
-	    a->duration == NULL)
-		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
-	return PA_OK;
 }
 
 // ---- answering later: the waiter's side ----

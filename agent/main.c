@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// main.c: prealloc-agentd, a thin main around confinement, the job table
-// and the RPC handlers.
+// main.c: prealloc-agentd, a thin main around confinement, the job table,
+// its log lines and metrics, and the RPC handlers.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "agent_rpc.h"
 #include "confine.h"
 #include "daemon.h"
+#include "jobevents.h"
 #include "jobs.h"
 #include "prealloc/log.h"
 #include "rpc_server.h"
@@ -39,6 +40,7 @@ typedef struct agentd {
 	metrics    *m;
 	httpd      *http;
 	rpcmetrics  rpcm;
+	jobevents   events;
 	agent_rpc   handlers;
 } agentd;
 
@@ -180,7 +182,9 @@ agentd_ready(void *arg, char *why, size_t size)
 static void
 agentd_collect(void *arg)
 {
-	agent_rpc_collect(&((agentd *) arg)->handlers);
+	agentd *d = arg;
+
+	jobevents_collect(&d->events, d->jobs);
 }
 
 static int
@@ -207,10 +211,11 @@ agentd_engine(agentd *d, agentd_opts *o, pa_err *err)
 	if ((rc = agentd_confine(d, o, err)) != PA_OK ||
 	    (rc = metrics_new(&d->m, err)) != PA_OK ||
 	    (rc = rpcmetrics_init(&d->rpcm, d->m, err)) != PA_OK ||
-	    (rc = agent_rpc_init(&d->handlers, d->conf, d->m, err)) != PA_OK)
+	    (rc = jobevents_init(&d->events, d->m, err)) != PA_OK)
 		return rc;
-	o->jobs.on_event     = agent_rpc_job_event;
-	o->jobs.arg          = &d->handlers;
+	agent_rpc_init(&d->handlers, d->conf);
+	o->jobs.on_event     = jobevents_on_event;
+	o->jobs.arg          = &d->events;
 	o->jobs.conf         = d->conf;
 	o->d.rpc.observe     = rpcmetrics_observe;
 	o->d.rpc.observe_arg = &d->rpcm;
