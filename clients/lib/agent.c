@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // agent.c: the node agent's calls: PreallocateVolume, GetJob (long polls and
 // waits with progress), CancelJob, ListJobs and ProbeTarget.
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,27 +66,49 @@ pa_method_parse(pa_method *out, const char *name, pa_err *err)
 	    name != NULL ? name : "");
 }
 
+// The strings of a job, where pa_job and the wire keep them: one list for
+// copying from the wire and for cloning a pa_job.
+static const struct {
+	size_t job, pb;
+} agent_job_strings[] = {
+#define AGENT_JOB_STRING(f)                              \
+	{                                                \
+		offsetof(pa_job, f), offsetof(job_pb, f) \
+	}
+	AGENT_JOB_STRING(id),
+	AGENT_JOB_STRING(request_id),
+	AGENT_JOB_STRING(path),
+	AGENT_JOB_STRING(method_used),
+	AGENT_JOB_STRING(mechanism),
+	AGENT_JOB_STRING(filesystem),
+	AGENT_JOB_STRING(error_message),
+	AGENT_JOB_STRING(fallback_note),
+#undef AGENT_JOB_STRING
+};
+
+#define AGENT_NSTRINGS \
+	(sizeof(agent_job_strings) / sizeof(agent_job_strings[0]))
+
+static const char **
+agent_job_string(pa_job *job, size_t i)
+{
+	return (
+	    const char **) (void *) ((char *) job + agent_job_strings[i].job);
+}
+
 // Copy a wire job into @p dst, its strings into @p root's arena.
 static bool
 agent_job_copy(void *root, pa_job *dst, const job_pb *j)
 {
-	struct {
-		const char **dst;
-		const char  *src;
-	} s[] = {
-		{ &dst->id, j->id },
-		{ &dst->request_id, j->request_id },
-		{ &dst->path, j->path },
-		{ &dst->method_used, j->method_used },
-		{ &dst->mechanism, j->mechanism },
-		{ &dst->filesystem, j->filesystem },
-		{ &dst->error_message, j->error_message },
-		{ &dst->fallback_note, j->fallback_note },
-	};
+	for (size_t i = 0; i < AGENT_NSTRINGS; i++) {
+		const char *src =
+		    *(const char *const *) (const void *) ((const char *) j +
+		        agent_job_strings[i].pb);
 
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		if ((*s[i].dst = arena_strdup(root, s[i].src)) == NULL)
+		if ((*agent_job_string(dst, i) = arena_strdup(root, src)) ==
+		    NULL)
 			return false;
+	}
 	dst->size             = j->size;
 	dst->offset           = j->offset;
 	dst->requested_method = (pa_method) j->requested_method;
@@ -107,14 +130,13 @@ agent_job_copy(void *root, pa_job *dst, const job_pb *j)
 bool
 agent_job_clone(void *root, pa_job *dst, const pa_job *src)
 {
-	const char **s[] = { &dst->id, &dst->request_id, &dst->path,
-		&dst->method_used, &dst->mechanism, &dst->filesystem,
-		&dst->error_message, &dst->fallback_note };
-
 	*dst = *src;
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		if ((*s[i] = arena_strdup(root, *s[i])) == NULL)
+	for (size_t i = 0; i < AGENT_NSTRINGS; i++) {
+		const char **str = agent_job_string(dst, i);
+
+		if ((*str = arena_strdup(root, *str)) == NULL)
 			return false;
+	}
 	return true;
 }
 
