@@ -72,6 +72,17 @@ agent_method_pb(enum fill_method m)
 	}
 }
 
+// The method a job used: known once it has succeeded.
+static Cdi__Prealloc__V1__MethodUsed
+agent_method_used_pb(const struct jobs_info *job)
+{
+	if (job->state == JOBS_SUCCEEDED && job->result.method == FILL_FALLOC)
+		return CDI__PREALLOC__V1__METHOD_USED__METHOD_USED_FALLOC;
+	if (job->state == JOBS_SUCCEEDED && job->result.method == FILL_FULL)
+		return CDI__PREALLOC__V1__METHOD_USED__METHOD_USED_FULL;
+	return CDI__PREALLOC__V1__METHOD_USED__METHOD_USED_UNSPECIFIED;
+}
+
 static Cdi__Prealloc__V1__Mechanism
 agent_mechanism_pb(enum fill_mechanism m)
 {
@@ -128,6 +139,7 @@ agent_job_pb(job_pb *pb, const struct jobs_info *job)
 	    ok ? (char *) fill_method_name(job->result.method) : (char *) "";
 	pb->mechanism = (char *) agent_mechanism_string(job->result.mechanism);
 	pb->mechanism_used   = agent_mechanism_pb(job->result.mechanism);
+	pb->used_method      = agent_method_used_pb(job);
 	pb->filesystem       = (char *) job->result.target;
 	pb->bytes_done       = job->done;
 	pb->bytes_total      = job->total;

@@ -109,6 +109,12 @@ agent_job_copy(void *root, pa_job *dst, const job_pb *j)
 		    NULL)
 			return false;
 	}
+	if (j->used_method !=
+	    CDI__PREALLOC__V1__METHOD_USED__METHOD_USED_UNSPECIFIED)
+		dst->method_used = pa_method_name(j->used_method ==
+		            CDI__PREALLOC__V1__METHOD_USED__METHOD_USED_FALLOC
+		        ? PA_METHOD_FALLOC
+		        : PA_METHOD_FULL); // else the string, from older agents
 	dst->size             = j->size;
 	dst->offset           = j->offset;
 	dst->requested_method = (pa_method) j->requested_method;

@@ -292,6 +292,8 @@ check_methods(fixture *f, const char *rid)
 
 	assert_int_equal(prealloc_ok(f->cli, &p, &j), ST(SUCCEEDED));
 	assert_string_equal(j->method_used, "falloc");
+	assert_int_equal(
+	    j->used_method, CDI__PREALLOC__V1__METHOD_USED__METHOD_USED_FALLOC);
 	assert_string_equal(j->mechanism, "fallocate");
 	assert_int_equal(j->mechanism_used,
 	    CDI__PREALLOC__V1__MECHANISM__MECHANISM_FALLOCATE);
@@ -452,6 +454,8 @@ test_agentd__ext3_auto_falls_back_and_devices_are_zeroed(void **state)
 	        &(preq) { path, 16 * MiB, 0, AUTO, "e3", 30000, false }, &j),
 	    ST(SUCCEEDED));
 	assert_string_equal(j->method_used, "full");
+	assert_int_equal(
+	    j->used_method, CDI__PREALLOC__V1__METHOD_USED__METHOD_USED_FULL);
 	assert_string_equal(j->mechanism, "write-zeroes");
 	assert_int_equal(j->mechanism_used,
 	    CDI__PREALLOC__V1__MECHANISM__MECHANISM_WRITE_ZEROES);
