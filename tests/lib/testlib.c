@@ -13,6 +13,7 @@
 #include <nng/nng.h>
 
 #include "testlib.h"
+#include "prealloc/util.h"
 
 // nng frees closed pipes from a reaper thread; nng_fini() waits for it.
 // It must run before LeakSanitizer's exit check, which a destructor would
@@ -188,10 +189,7 @@ testlib_write_random(
 uint64_t
 testlib_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+	return pa_clock_ns();
 }
 
 void
