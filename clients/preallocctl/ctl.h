@@ -47,13 +47,16 @@ typedef struct ctl_command {
 	const char *summary; // one line in 'preallocctl --help'
 	// getopt_long's options: optstring starts with ':' (after any '+')
 	// and holds 'h'; longopts holds "help" and ends with a zero entry.
+	// None but --help may be a global option's letter, name or value:
+	// dispatch_run() refuses to run any command when one is.
 	const char          *optstring;
 	const struct option *longopts;
 	// Printed as is by --help. NULL only for the global options, whose
 	// help dispatch.c makes: ctl_getopt() then returns 'h'.
 	const char *help;
 	/**
-	 * Run the command; argv[0] is its name and optind is 0, so that it
+	 * Run the command; argv[0] is its name, the global options are
+	 * taken out of the rest (up to "--"), and optind is 0, so that it
 	 * parses its own options with ctl_getopt().
 	 * @return a CTL_EXIT_ code.
 	 */

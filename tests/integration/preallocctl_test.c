@@ -367,6 +367,49 @@ test_preallocctl__bad_datavolume_file_names_its_position(void **state)
 	free(err);
 }
 
+static void
+test_preallocctl__global_options_go_after_the_command(void **state)
+{
+	char               *out = NULL, *err = NULL, *v;
+	json_t             *root;
+	yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
+
+	// As kubectl: -o and the URLs after the command and its flags.
+	assert_int_equal(
+	    run(&out, NULL, "resolve --storage-class fast %s -o json", fx.urls),
+	    0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "decidedBy"), "storageClass");
+	assert_string_equal(json_str(root, "storageClass"), "fast");
+	json_decref(root);
+	free(out);
+	assert_int_equal(run(&out, NULL, "jobs -o json %s", fx.urls), 0);
+	root = parse_json(out);
+	assert_true(json_is_array(json_object_get(root, "jobs")));
+	json_decref(root);
+	free(out);
+	assert_int_equal(
+	    run(&out, NULL, "resolve %s -s fast -o yaml", fx.urls), 0);
+	v = yaml_value(out, "decidedBy", &style);
+	assert_string_equal(v, "storageClass");
+	free(v);
+	free(out);
+	assert_int_equal(
+	    run(&out, NULL, "config get --output=json %s", fx.urls), 0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "kind"), "CDIConfig");
+	json_decref(root);
+	free(out);
+	// After "--" a word is an argument: the agent gets "-o" as a path.
+	assert_int_equal(run(NULL, &err, "probe %s -- -o", fx.urls), 1);
+	assert_has(err, "-o");
+	assert_null(strstr(err, "unknown option"));
+	free(err);
+	assert_int_equal(run(NULL, &err, "probe %s -- /x -o json", fx.urls), 2);
+	assert_has(err, "unexpected argument '-o'");
+	free(err);
+}
+
 /* ---- config ---------------------------------------------------------- */
 
 static void
@@ -800,6 +843,8 @@ main(void)
 		    test_preallocctl__resolve_reads_a_datavolume_file),
 		cmocka_unit_test(
 		    test_preallocctl__bad_datavolume_file_names_its_position),
+		cmocka_unit_test(
+		    test_preallocctl__global_options_go_after_the_command),
 		cmocka_unit_test(
 		    test_preallocctl__config_get_shows_a_cdiconfig),
 		cmocka_unit_test(

@@ -16,6 +16,7 @@
 
 static const struct option alpha_options[] = {
 	{ "xray", required_argument, NULL, 'x' },
+	{ "yank", no_argument, NULL, 'y' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -27,9 +28,11 @@ static int
 alpha_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 {
 	const char *x = "-", *thing;
+	int         opt;
 
-	while (ctl_getopt(cmd, argc, argv) != -1)
-		x = optarg; // 'x', the only option left
+	while ((opt = ctl_getopt(cmd, argc, argv)) != -1)
+		if (opt == 'x')
+			x = optarg; // -y only has to be taken
 	thing = ctl_args(cmd, argc, argv, 1, 1, "THING");
 	printf("alpha x=%s thing=%s format=%d policy=%s agent=%s "
 	       "timeout=%u\n",
@@ -41,7 +44,7 @@ alpha_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 static const ctl_command alpha = {
 	.name      = "alpha",
 	.summary   = "the first command",
-	.optstring = ":x:h",
+	.optstring = ":x:yh",
 	.longopts  = alpha_options,
 	.help      = ALPHA_HELP,
 	.run       = alpha_run,
@@ -70,6 +73,9 @@ static const ctl_command fail = {
 };
 
 static const ctl_command *const table[] = { &alpha, &fail };
+
+// What dispatch() runs: table, but for one test.
+static const ctl_command *const *tab = table;
 
 typedef struct result {
 	int  status;
@@ -110,7 +116,7 @@ dispatch(const char *word, ...)
 	if ((pid = fork()) == 0) {
 		dup2(fileno(o), STDOUT_FILENO);
 		dup2(fileno(e), STDERR_FILENO);
-		st = dispatch_run(table, 2, "9.9", argc, argv);
+		st = dispatch_run(tab, 2, "9.9", argc, argv);
 		fflush(stdout);
 		_exit(st);
 	}
@@ -177,17 +183,96 @@ test_ctl__command_flags_go_before_or_after_its_arguments(void **state)
 }
 
 static void
-test_ctl__global_options_stop_at_the_command(void **state)
+test_ctl__global_options_go_anywhere_on_the_line(void **state)
 {
 	result *r;
 
 	(void) state;
+	// As kubectl: before, between and after the command's words.
 	r = dispatch("alpha", "-o", "json", "t", NULL);
+	assert_int_equal(r->status, 7);
+	assert_string_equal(r->out,
+	    "alpha x=- thing=t format=1 policy=" CTL_DEFAULT_POLICY
+	    " agent=" CTL_DEFAULT_AGENT " timeout=0\n");
+	assert_string_equal(r->err, "");
+	r = dispatch("--policy=ipc://p", "alpha", "-x", "1", "t", "-oyaml",
+	    "--agent", "ipc://a", "--timeout", "2m", NULL);
+	assert_int_equal(r->status, 7);
+	assert_string_equal(r->out,
+	    "alpha x=1 thing=t format=2 policy=ipc://p agent=ipc://a "
+	    "timeout=120000\n");
+	// A command's option's argument is not taken for a global option.
+	r = dispatch("alpha", "-x", "-o", "t", NULL);
+	assert_non_null(strstr(r->out, "alpha x=-o thing=t format=0 "));
+	// After "--" every word is an argument, global-looking or not.
+	r = dispatch("alpha", "--", "-o", NULL);
+	assert_int_equal(r->status, 7);
+	assert_non_null(strstr(r->out, "alpha x=- thing=-o format=0 "));
+	r = dispatch("alpha", "-o", "json", "--", "--policy", NULL);
+	assert_non_null(strstr(r->out, "thing=--policy format=1 "));
+	// A bad value after the command is the same usage error as before.
+	r = dispatch("alpha", "t", "-o", "xml", NULL);
 	assert_int_equal(r->status, CTL_EXIT_USAGE);
 	assert_string_equal(r->err,
-	    "preallocctl alpha: unknown option '-o'\n"
-	    "Try 'preallocctl alpha --help'.\n");
+	    "preallocctl: --output: unknown format 'xml' (table, json or "
+	    "yaml)\nTry 'preallocctl --help'.\n");
+	r = dispatch("alpha", "t", "--version", NULL);
+	assert_string_equal(r->out, "preallocctl 9.9\n");
+	// One word may not hold both kinds.
+	r = dispatch("alpha", "-yo", "json", "t", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_non_null(strstr(r->err, "'-yo' holds global and command"));
+	r = dispatch("alpha", "-yx", "1", "t", NULL);
+	assert_non_null(strstr(r->out, "alpha x=1 thing=t "));
+}
+
+static const struct option clash_name_options[] = {
+	{ "output", required_argument, NULL, 256 },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option clash_value_options[] = {
+	{ "agentless", no_argument, NULL, 'a' }, // --agent's value
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static ctl_command clash;
+
+static const ctl_command *const clash_table[] = { &alpha, &clash };
+
+static void
+test_ctl__a_command_may_not_redefine_a_global_option(void **state)
+{
+	result *r;
+
+	(void) state;
+	clash      = alpha;
+	clash.name = "clash";
+	// Any command with one fails every run, so that no test misses it.
+	tab             = clash_table;
+	clash.optstring = ":o:h"; // -o is --output's
+	r               = dispatch("alpha", "t", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_string_equal(r->err,
+	    "preallocctl: bug: command 'clash' has '-o', a global option\n");
 	assert_string_equal(r->out, "");
+	clash.optstring = ":h";
+	clash.longopts  = clash_name_options;
+	r               = dispatch("alpha", "t", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_string_equal(r->err,
+	    "preallocctl: bug: command 'clash' has '--output', a global "
+	    "option\n");
+	clash.longopts = clash_value_options;
+	r              = dispatch("--help", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_non_null(strstr(r->err, "gives '--agentless' the value of"));
+	// --help is every command's own.
+	clash.longopts = ctl_help_only;
+	assert_int_equal(dispatch("clash", "t", NULL)->status, 7);
+	tab = table;
 }
 
 static void
@@ -408,7 +493,10 @@ main(void)
 		    test_ctl__urls_come_from_the_environment_else_the_defaults),
 		cmocka_unit_test(
 		    test_ctl__command_flags_go_before_or_after_its_arguments),
-		cmocka_unit_test(test_ctl__global_options_stop_at_the_command),
+		cmocka_unit_test(
+		    test_ctl__global_options_go_anywhere_on_the_line),
+		cmocka_unit_test(
+		    test_ctl__a_command_may_not_redefine_a_global_option),
 		cmocka_unit_test(test_ctl__help_is_made_from_the_descriptors),
 		cmocka_unit_test(
 		    test_ctl__command_help_prints_its_text_and_runs_nothing),
