@@ -87,7 +87,7 @@ config_apply(const ctl *c, const config_opts *o, pa_err *err)
 	         &gen, cl, yaml, o->generation, o->strict, err)) != PA_OK)
 		goto done;
 	if ((out = json_object()) != NULL) {
-		output_str(out, "file", o->file);
+		output_str(out, "file", ctl_file_name(o->file));
 		output_bool(out, "applied", true);
 		output_u64(out, "generation", gen);
 	}
@@ -128,10 +128,10 @@ config_check(const ctl *c, const config_opts *o, pa_err *err)
 	int        rc, ex = CTL_EXIT_FAILURE;
 
 	if ((rc = ctl_read_file(&yaml, &len, o->file, err)) != PA_OK ||
-	    (rc = pa_config_check(&cfg, yaml, len, o->file, o->strict, err)) !=
-	        PA_OK)
+	    (rc = pa_config_check(&cfg, yaml, len, ctl_file_name(o->file),
+	         o->strict, err)) != PA_OK)
 		goto done;
-	ex = ctl_print(c, config_check_view(o->file, cfg));
+	ex = ctl_print(c, config_check_view(ctl_file_name(o->file), cfg));
 done:
 	pa_config_free(cfg);
 	free(yaml);
@@ -166,6 +166,7 @@ const ctl_command cmd_config = {
 	    "        service still holds generation N\n"
 	    "check   validate FILE here, with no service; errors name\n"
 	    "        file:line:column\n\n"
+	    "FILE '-' is standard input (\"<stdin>\" in messages).\n\n"
 	    "Options:\n"
 	    "  -g, --generation N   the generation 'config get' showed\n"
 	    "      --strict         unknown fields are errors\n"

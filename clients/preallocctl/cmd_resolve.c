@@ -108,7 +108,8 @@ const ctl_command cmd_resolve = {
 	             "  -s, --storage-class SC     the volume's storage class\n"
 	             "  -P, --preallocation BOOL   the DataVolume's "
 	             "spec.preallocation\n"
-	             "  -f, --filename DV.yaml     read both from a DataVolume\n"
+	             "  -f, --filename DV.yaml     read both from a DataVolume "
+	             "('-': stdin)\n"
 	             "  -h, --help                 show this help\n",
 	.run       = resolve_run,
 };

@@ -139,15 +139,23 @@ ctl_client(pa_client **out, const ctl *c, pa_err *err)
 	return pa_client_new(out, &opts, err);
 }
 
+const char *
+ctl_file_name(const char *path)
+{
+	return strcmp(path, CTL_STDIN) == 0 ? "<stdin>" : path;
+}
+
 int
 ctl_read_file(char **out, size_t *len_out, const char *path, pa_err *err)
 {
-	FILE  *f   = NULL;
+	bool   in  = strcmp(path, CTL_STDIN) == 0;
+	FILE  *f   = in ? stdin : NULL;
 	char  *buf = NULL;
 	size_t len = 0, cap = 0, n;
 	int    rc = PA_OK;
 
-	if ((f = fopen(path, "rb")) == NULL) {
+	path = ctl_file_name(path);
+	if (f == NULL && (f = fopen(path, "rb")) == NULL) {
 		rc = pa_err_errno(err, errno, "open %s", path);
 		goto done;
 	}
@@ -174,7 +182,7 @@ ctl_read_file(char **out, size_t *len_out, const char *path, pa_err *err)
 	buf      = NULL;
 done:
 	free(buf);
-	if (f != NULL)
+	if (f != NULL && !in)
 		fclose(f);
 	return rc;
 }
@@ -188,7 +196,7 @@ ctl_datavolume(pa_datavolume **out, const char *path, pa_err *err)
 
 	if ((rc = ctl_read_file(&yaml, &len, path, err)) != PA_OK)
 		return rc;
-	rc = pa_datavolume_parse(out, yaml, len, path, err);
+	rc = pa_datavolume_parse(out, yaml, len, ctl_file_name(path), err);
 	free(yaml);
 	return rc;
 }

@@ -116,13 +116,25 @@ int ctl_exit(int rc, const pa_err *err, int ex);
 /** Make a client for the global options' URLs and TLS files. */
 int ctl_client(pa_client **out, const ctl *c, pa_err *err);
 
+/** The path a manifest argument names: "-" is standard input, as kubectl's. */
+#define CTL_STDIN "-"
+
 /**
- * Read a whole file, NUL-terminated.
+ * What messages call the file @p path names.
+ * @return "<stdin>" for CTL_STDIN, else @p path; static or borrowed.
+ */
+const char *ctl_file_name(const char *path);
+
+/**
+ * Read a whole file, NUL-terminated; CTL_STDIN reads standard input.
  * @param[out] out  malloc'd; the caller frees it. Set only on PA_OK.
  */
 int ctl_read_file(char **out, size_t *len_out, const char *path, pa_err *err);
 
-/** Read and parse a DataVolume manifest (file:line:column errors). */
+/**
+ * Read and parse a DataVolume manifest, CTL_STDIN for standard input;
+ * errors say "<file>:line:column" with the name ctl_file_name() gives.
+ */
 int ctl_datavolume(pa_datavolume **out, const char *path, pa_err *err);
 
 /**

@@ -410,6 +410,71 @@ test_preallocctl__global_options_go_after_the_command(void **state)
 	free(err);
 }
 
+static void
+test_preallocctl__dash_f_dash_reads_standard_input(void **state)
+{
+	char    dv[700], bad[700], dir[700], cfg[700], *out = NULL, *err = NULL;
+	json_t *root;
+
+	write_dv(dv, sizeof(dv), "true", "", "16Mi", "Filesystem");
+	assert_int_equal(
+	    run(&out, NULL, "resolve -f - %s -o json <'%s'", fx.urls, dv), 0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "decidedBy"), "dataVolume");
+	assert_string_equal(json_str(root, "dataVolume"), "dv-http");
+	json_decref(root);
+	free(out);
+	volume_dir(dir, sizeof(dir));
+	assert_int_equal(
+	    run(&out, NULL, "provision -f - --volume '%s' %s -o json <'%s'",
+	        dir, fx.urls, dv),
+	    0);
+	root = parse_json(out);
+	assert_true(json_is_true(json_object_get(root, "preallocated")));
+	assert_string_equal(
+	    json_str(json_object_get(root, "dataVolume"), "name"), "dv-http");
+	json_decref(root);
+	free(out);
+	// A broken one is named "<stdin>", with its line and column.
+	fresh(bad, sizeof(bad), "bad.yaml");
+	write_text(bad,
+	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	    "kind: DataVolume\n"
+	    "spec: [\n");
+	assert_int_equal(
+	    run(NULL, &err, "resolve %s -f - <'%s'", fx.urls, bad), 1);
+	assert_has(err, "preallocctl: <stdin>:4:1: ");
+	assert_has(err, "(INVALID_ARGUMENT)");
+	free(err);
+	assert_int_equal(
+	    run(NULL, &err, "provision -f - --volume '%s' %s <'%s'", dir,
+	        fx.urls, bad),
+	    1);
+	assert_has(err, "preallocctl: <stdin>:4:1: ");
+	free(err);
+	// config check and apply read FILE '-' the same way.
+	fresh(cfg, sizeof(cfg), "cfg.yaml");
+	write_text(cfg, config_yaml);
+	assert_int_equal(
+	    run(&out, NULL, "config check - -o json <'%s'", cfg), 0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "file"), "<stdin>");
+	assert_true(json_is_true(json_object_get(root, "valid")));
+	json_decref(root);
+	free(out);
+	assert_int_equal(run(NULL, &err, "config check - <'%s'", bad), 1);
+	assert_has(err, "preallocctl: <stdin>:");
+	free(err);
+	assert_int_equal(
+	    run(&out, NULL, "config apply - %s -o json <'%s'", fx.urls, cfg),
+	    0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "file"), "<stdin>");
+	assert_true(json_is_true(json_object_get(root, "applied")));
+	json_decref(root);
+	free(out);
+}
+
 /* ---- config ---------------------------------------------------------- */
 
 static void
@@ -845,6 +910,8 @@ main(void)
 		    test_preallocctl__bad_datavolume_file_names_its_position),
 		cmocka_unit_test(
 		    test_preallocctl__global_options_go_after_the_command),
+		cmocka_unit_test(
+		    test_preallocctl__dash_f_dash_reads_standard_input),
 		cmocka_unit_test(
 		    test_preallocctl__config_get_shows_a_cdiconfig),
 		cmocka_unit_test(
