@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// ctl.c: what preallocctl's commands share: option errors, argument
+// ctl.c: what preallocctl's commands share: usage errors, argument
 // parsing, the client, files, printing and a job's outcome.
 #include <ctype.h>
 #include <errno.h>
@@ -124,7 +124,9 @@ ctl_exit(int rc, const pa_err *err, int ex)
 int
 ctl_client(pa_client **out, const ctl *c, pa_err *err)
 {
-	pa_client_opts opts = PA_CLIENT_OPTS_INIT;
+	pa_client_opts opts  = PA_CLIENT_OPTS_INIT;
+	pa_err         local = PA_ERR_INIT;
+	int            rc;
 
 	opts.policy_urls = c->policy_url;
 	opts.agent_urls  = c->agent_url;
@@ -136,7 +138,13 @@ ctl_client(pa_client **out, const ctl *c, pa_err *err)
 		if (opts.connect_ms > c->timeout_ms)
 			opts.connect_ms = c->timeout_ms;
 	}
-	return pa_client_new(out, &opts, err);
+	if (err == NULL)
+		err = &local;
+	// All it is given are the global options: one it cannot use (a URL
+	// of no known scheme) is a bad value on the command line.
+	if ((rc = pa_client_new(out, &opts, err)) == PA_INVALID_ARGUMENT)
+		ctl_usage_error(NULL, "%s", err->msg);
+	return rc;
 }
 
 const char *

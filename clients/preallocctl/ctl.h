@@ -69,7 +69,9 @@ extern const struct option ctl_help_only[];
 
 /**
  * Print "preallocctl[ <cmd>]: <message>" and the --help hint on stderr,
- * and exit CTL_EXIT_USAGE. Only option parsing calls it.
+ * and exit CTL_EXIT_USAGE. Option parsing calls it, and a command whose
+ * value from the command line a library or service call found invalid
+ * (a URL, a storage class name): any bad value is a usage error.
  * @param cmd  NULL, or a descriptor with no name, for the global options.
  */
 void ctl_usage_error(const ctl_command *cmd, const char *fmt, ...)
@@ -113,7 +115,11 @@ pa_method ctl_method(const ctl_command *cmd, const char *s);
  */
 int ctl_exit(int rc, const pa_err *err, int ex);
 
-/** Make a client for the global options' URLs and TLS files. */
+/**
+ * Make a client for the global options' URLs and TLS files. A value it
+ * cannot use (PA_INVALID_ARGUMENT) is a usage error: it exits.
+ * @return PA_OK, or pa_client_new()'s status (a TLS file not found).
+ */
 int ctl_client(pa_client **out, const ctl *c, pa_err *err);
 
 /** The path a manifest argument names: "-" is standard input, as kubectl's. */

@@ -71,8 +71,9 @@ usage(const ctl_command *const *cmds, size_t ncmds)
 	for (size_t i = 0; i < ncmds; i++)
 		printf("  %-12s %s\n", cmds[i]->name, cmds[i]->summary);
 	printf("\nRun 'preallocctl <command> --help' for its options.\n"
-	       "Exit status: 0 success, 1 the operation failed, 2 usage "
-	       "error.\n");
+	       "Exit status: 0 success; 1 the operation or a call failed, "
+	       "a manifest\nthat does not validate too; 2 a usage error, a bad "
+	       "value too.\n");
 	exit(CTL_EXIT_OK);
 }
 

@@ -854,6 +854,37 @@ test_preallocctl__usage_errors_exit_2_with_a_hint(void **state)
 }
 
 static void
+test_preallocctl__bad_values_found_after_parsing_exit_2(void **state)
+{
+	char dv[700], *err = NULL;
+
+	// The service finds the name invalid; it came from a flag.
+	assert_int_equal(
+	    run(NULL, &err, "%s resolve --storage-class Bad_Name", fx.urls), 2);
+	assert_has(err, "preallocctl resolve: --storage-class: ");
+	assert_has(err, "Bad_Name");
+	assert_has(err, "Try 'preallocctl resolve --help'.");
+	free(err);
+	assert_int_equal(run(NULL, &err, "jobs -a bogus://x"), 2);
+	assert_has(err, "bogus://x");
+	assert_has(err, "Try 'preallocctl --help'.");
+	free(err);
+	assert_int_equal(run(NULL, &err, "%s jobs -o xml", fx.urls), 2);
+	assert_has(err, "--output: unknown format 'xml'");
+	free(err);
+	assert_int_equal(
+	    run(NULL, &err, "resolve -s fast %s --timeout 5x", fx.urls), 2);
+	assert_has(err, "is not a duration");
+	free(err);
+	// The same name from a manifest is one that does not validate: 1.
+	write_dv(dv, sizeof(dv), "", "Bad_Name", "1Gi", "Filesystem");
+	assert_int_equal(run(NULL, &err, "%s resolve -f '%s'", fx.urls, dv), 1);
+	assert_has(err, "Bad_Name");
+	assert_has(err, "(INVALID_ARGUMENT)");
+	free(err);
+}
+
+static void
 test_preallocctl__help_goes_to_stdout_and_exits_0(void **state)
 {
 	static const char *const cmds[] = { "resolve", "config", "preallocate",
@@ -930,6 +961,8 @@ main(void)
 		    test_preallocctl__ctrl_c_cancels_and_restores_the_file),
 		cmocka_unit_test(
 		    test_preallocctl__usage_errors_exit_2_with_a_hint),
+		cmocka_unit_test(
+		    test_preallocctl__bad_values_found_after_parsing_exit_2),
 		cmocka_unit_test(
 		    test_preallocctl__help_goes_to_stdout_and_exits_0),
 		cmocka_unit_test(
