@@ -8,8 +8,14 @@
 
 enum { OPT_STRICT = 256 };
 
+// In the order of config_subcommands.
+enum { CONFIG_GET, CONFIG_APPLY, CONFIG_CHECK };
+
+static const char *const config_subcommands[] = { "get", "apply", "check",
+	NULL };
+
 typedef struct config_opts {
-	const char *sub;  // get, apply or check
+	int         sub;  // CONFIG_
 	const char *file; // apply and check
 	uint64_t    generation;
 	bool        have_generation;
@@ -36,21 +42,16 @@ config_parse(config_opts *o, const ctl_command *cmd, int argc, char **argv)
 			o->strict = true;
 		}
 	}
-	o->sub = ctl_args(cmd, argc, argv, 1, 2, "get, apply or check");
-	if (strcmp(o->sub, "get") == 0) {
+	o->sub = ctl_subcommand(cmd, argc, argv);
+	if (o->sub == CONFIG_GET) {
 		ctl_args(cmd, argc, argv, 1, 1, "");
 		if (o->strict || o->have_generation)
 			ctl_usage_error(cmd, "'config get' takes no options");
 		return;
 	}
-	if (strcmp(o->sub, "apply") != 0 && strcmp(o->sub, "check") != 0)
-		ctl_usage_error(cmd,
-		    "unknown subcommand '%s' (get, apply or "
-		    "check)",
-		    o->sub);
 	ctl_args(cmd, argc, argv, 2, 2, "FILE");
 	o->file = argv[optind + 1];
-	if (o->have_generation && strcmp(o->sub, "check") == 0)
+	if (o->have_generation && o->sub == CONFIG_CHECK)
 		ctl_usage_error(cmd, "--generation goes with 'config apply'");
 }
 
@@ -145,18 +146,19 @@ config_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 	pa_err      err = PA_ERR_INIT;
 
 	config_parse(&o, cmd, argc, argv);
-	if (strcmp(o.sub, "get") == 0)
+	if (o.sub == CONFIG_GET)
 		return config_get(c, &err);
-	if (strcmp(o.sub, "apply") == 0)
+	if (o.sub == CONFIG_APPLY)
 		return config_apply(c, &o, &err);
 	return config_check(c, &o, &err);
 }
 
 const ctl_command cmd_config = {
-	.name      = "config",
-	.summary   = "show, apply or check the CDIConfig",
-	.optstring = ":g:h",
-	.longopts  = config_options,
+	.name        = "config",
+	.summary     = "get, apply or check the CDIConfig",
+	.subcommands = config_subcommands,
+	.optstring   = ":g:h",
+	.longopts    = config_options,
 	.help =
 	    "Usage: preallocctl config get\n"
 	    "       preallocctl config apply FILE [--generation N] [--strict]\n"

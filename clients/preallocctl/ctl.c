@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ctl.c: what preallocctl's commands share: usage errors, argument
 // parsing, the client, files, printing and a job's outcome.
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -73,6 +74,31 @@ ctl_args(const ctl_command *cmd, int argc, char **argv, int min, int max,
 		ctl_usage_error(
 		    cmd, "unexpected argument '%s'", argv[optind + max]);
 	return n > 0 ? argv[optind] : NULL;
+}
+
+int
+ctl_subcommand(const ctl_command *cmd, int argc, char **argv)
+{
+	const char *const *subs      = cmd->subcommands;
+	char               list[256] = "";
+	size_t             n, len;
+
+	assert(subs != NULL && subs[0] != NULL);
+	for (n = 0; subs[n] != NULL; n++) {
+		len = strlen(list);
+		snprintf(list + len, sizeof(list) - len, "%s%s",
+		    n == 0                    ? ""
+		        : subs[n + 1] == NULL ? " or "
+		                              : ", ",
+		    subs[n]);
+	}
+	if (optind >= argc)
+		ctl_usage_error(cmd, "missing %s", list);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[optind], subs[i]) == 0)
+			return (int) i;
+	ctl_usage_error(
+	    cmd, "unknown subcommand '%s' (%s)", argv[optind], list);
 }
 
 uint64_t

@@ -45,6 +45,10 @@ typedef struct ctl {
 typedef struct ctl_command {
 	const char *name;    // the word on the command line
 	const char *summary; // one line in 'preallocctl --help'
+	// NULL, or the words that may follow name ("config get"), NULL
+	// ended: what ctl_subcommand() accepts, the summary names each and
+	// the help and the man page show each (tests/unit/ctl_test.c).
+	const char *const *subcommands;
 	// getopt_long's options: optstring starts with ':' (after any '+')
 	// and holds 'h'; longopts holds "help" and ends with a zero entry.
 	// None but --help may be a global option's letter, name or value:
@@ -95,6 +99,13 @@ void ctl_only_help(const ctl_command *cmd, int argc, char **argv);
  */
 char *ctl_args(const ctl_command *cmd, int argc, char **argv, int min, int max,
     const char *what);
+
+/**
+ * The subcommand at argv[optind], one of @p cmd's subcommands; a missing
+ * or unknown one is a usage error that lists them.
+ * @return its index in cmd->subcommands.
+ */
+int ctl_subcommand(const ctl_command *cmd, int argc, char **argv);
 
 /** Parse a quantity for option @p opt, or a usage error naming it. */
 uint64_t ctl_quantity(const ctl_command *cmd, const char *opt, const char *s);
@@ -155,6 +166,10 @@ int ctl_print(const ctl *c, json_t *root);
  * "cancelled") on stderr and 1.
  */
 int ctl_print_job(const ctl *c, const pa_job *job);
+
+/** Every command, in the order 'preallocctl --help' lists them. */
+extern const ctl_command *const ctl_commands[];
+extern const size_t             ctl_ncommands;
 
 // The commands, one per cmd_<name>.c.
 extern const ctl_command cmd_resolve;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ctl_test.c: preallocctl's dispatch and option handling with made-up
 // commands, no daemon: global options, help made from the descriptors,
-// usage errors and exit codes; and that preallocctl.1 names every command.
+// usage errors and exit codes; and that preallocctl.1 and the help name
+// every command and subcommand the code accepts, and no other.
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -483,6 +484,96 @@ test_ctl__man_page_names_every_command_and_no_other(void **state)
 	free(man);
 }
 
+// Whether @p text has a line other than its first that is @p start, or
+// starts with it and a space.
+static bool
+has_line(const char *text, const char *start)
+{
+	char   needle[160];
+	size_t n = (size_t) snprintf(needle, sizeof(needle), "\n%s", start);
+
+	for (const char *p = strstr(text, needle); p != NULL;
+	     p             = strstr(p + 1, needle))
+                if (p[n] == ' ' || p[n] == '\n')
+                        return true;
+	return false;
+}
+
+// Whether @p sub is one of @p cmd's subcommands.
+static bool
+is_subcommand(const ctl_command *cmd, const char *sub)
+{
+	for (const char *const *s = cmd->subcommands; s && *s; s++)
+		if (strcmp(*s, sub) == 0)
+			return true;
+	return false;
+}
+
+// The words the man page puts after ".It Cm <cmd>" must be ones the code
+// accepts, and each it accepts must be there, in the summary that
+// --help lists and in the command's own help.
+static void
+check_subcommands(const ctl_command *cmd, const char *man)
+{
+	char        want[128], word[64];
+	const char *p;
+
+	for (const char *const *s = cmd->subcommands; s && *s; s++) {
+		snprintf(want, sizeof(want), ".It Cm %s %s", cmd->name, *s);
+		if (!has_line(man, want))
+			fail_msg("preallocctl.1 lacks '%s'", want);
+		if (strstr(cmd->summary, *s) == NULL)
+			fail_msg("'%s' summary \"%s\" does not name '%s'",
+			    cmd->name, cmd->summary, *s);
+		snprintf(
+		    want, sizeof(want), "preallocctl %s %s", cmd->name, *s);
+		if (strstr(cmd->help, want) == NULL)
+			fail_msg(
+			    "'%s --help' does not show '%s'", cmd->name, want);
+	}
+	snprintf(want, sizeof(want), "\n.It Cm %s ", cmd->name);
+	for (p = strstr(man, want); p != NULL; p = strstr(p + 1, want)) {
+		if (sscanf(p + strlen(want), "%63[a-z-]", word) != 1)
+			continue; // an option or an argument follows
+		if (cmd->subcommands == NULL)
+			fail_msg("preallocctl.1 has '%s %s'; '%s' takes no "
+			         "subcommand",
+			    cmd->name, word, cmd->name);
+		if (!is_subcommand(cmd, word))
+			fail_msg("preallocctl.1 has '%s %s', which the code "
+			         "does not accept",
+			    cmd->name, word);
+	}
+}
+
+static void
+test_ctl__help_and_man_page_name_the_real_subcommands(void **state)
+{
+	const char *src = getenv("PREALLOC_SOURCE_DIR");
+	char        path[4096], want[128], *man = NULL;
+	size_t      len = 0;
+	pa_err      err = PA_ERR_INIT;
+
+	(void) state;
+	if (src == NULL)
+		skip(); // only ctest says where the sources are
+	snprintf(
+	    path, sizeof(path), "%s/clients/preallocctl/preallocctl.1", src);
+	assert_int_equal(ctl_read_file(&man, &len, path, &err), PA_OK);
+	for (size_t i = 0; i < ctl_ncommands; i++) {
+		const ctl_command *cmd = ctl_commands[i];
+
+		snprintf(
+		    want, sizeof(want), "Usage: preallocctl %s", cmd->name);
+		if (strncmp(cmd->help, want, strlen(want)) != 0 ||
+		    strchr(" \n", cmd->help[strlen(want)]) == NULL)
+			fail_msg("'%s --help' starts \"%.40s\"", cmd->name,
+			    cmd->help);
+		check_subcommands(cmd, man);
+	}
+	free(man);
+}
+
 int
 main(void)
 {
@@ -511,6 +602,8 @@ main(void)
 		cmocka_unit_test(test_ctl__version_prints_the_one_given),
 		cmocka_unit_test(
 		    test_ctl__man_page_names_every_command_and_no_other),
+		cmocka_unit_test(
+		    test_ctl__help_and_man_page_name_the_real_subcommands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
