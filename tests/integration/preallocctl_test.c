@@ -925,6 +925,80 @@ test_preallocctl__no_daemon_is_unavailable_and_exits_1(void **state)
 	free(err);
 }
 
+// Run one README.md command line as written, with the URLs after it: it
+// must parse (no usage error); what it does may fail, as "job ID" does.
+// A line that names an existing absolute path outside /dev is left out,
+// so that the test writes nothing of the machine's.
+static void
+readme_run(const char *cmdline)
+{
+	char        words[512], *save = NULL, *err = NULL;
+	const char *args = cmdline + strlen("preallocctl ");
+	int         st;
+
+	if (strncmp(cmdline, "preallocctl ", strlen("preallocctl ")) != 0)
+		fail_msg(
+		    "README.md: \"%s\" is not a preallocctl line", cmdline);
+	snprintf(words, sizeof(words), "%s", args);
+	for (char *w = strtok_r(words, " ", &save); w != NULL;
+	     w       = strtok_r(NULL, " ", &save))
+                if (w[0] == '/' && strncmp(w, "/dev/", 5) != 0 &&
+                    access(w, F_OK) == 0) {
+			      fprintf(stderr, "README.md: left out, %s exists: %s\n",
+			          w, cmdline);
+			      return;
+                }
+	st = run(NULL, &err, "%s %s", args, fx.urls);
+	if (st == 2 || strstr(err, "Try 'preallocctl") != NULL)
+		fail_msg(
+		    "README.md: \"%s\" is a usage error:\n%s", cmdline, err);
+	free(err);
+}
+
+static void
+test_preallocctl__readme_command_lines_run_as_written(void **state)
+{
+	const char *src  = getenv("PREALLOC_SOURCE_DIR");
+	dvtest_spec spec = { "http", "", "", "16Mi", "Filesystem", "pvc" };
+	char        path[700], cwd[4096], yaml[1024], *readme, *save = NULL;
+	int         n = 0;
+
+	if (src == NULL)
+		skip(); // only ctest says where the sources are
+	snprintf(path, sizeof(path), "%s/README.md", src);
+	readme = slurp(path);
+	// The files its lines name, in the directory they run in.
+	snprintf(path, sizeof(path), "%s/datavolume.yaml", fx.dir);
+	write_text(path, dvtest_yaml(yaml, sizeof(yaml), &spec));
+	snprintf(path, sizeof(path), "%s/cdiconfig.yaml", fx.dir);
+	write_text(path, config_yaml);
+	snprintf(path, sizeof(path), "%s/disk.raw", fx.dir);
+	assert_int_equal(testlib_write_random(path, 0, MiB, 3), 0);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(fx.dir), 0);
+	for (char *line = strtok_r(readme, "\n", &save); line != NULL;
+	     line       = strtok_r(NULL, "\n", &save)) {
+		char *comment = strstr(line, "  #"), *next;
+
+		if (strncmp(line, "preallocctl ", strlen("preallocctl ")) != 0)
+			continue;
+		if (comment != NULL)
+			*comment = '\0';
+		// "preallocctl probe X; preallocctl jobs": one at a time.
+		for (char *cmd = line; cmd != NULL; cmd = next, n++) {
+			if ((next = strstr(cmd, "; ")) != NULL) {
+				*next = '\0';
+				next += strlen("; ");
+			}
+			readme_run(cmd);
+		}
+	}
+	assert_int_equal(chdir(cwd), 0);
+	if (n < 10)
+		fail_msg("README.md shows %d preallocctl lines, not 10", n);
+	free(readme);
+}
+
 int
 main(void)
 {
@@ -967,6 +1041,8 @@ main(void)
 		    test_preallocctl__help_goes_to_stdout_and_exits_0),
 		cmocka_unit_test(
 		    test_preallocctl__no_daemon_is_unavailable_and_exits_1),
+		cmocka_unit_test(
+		    test_preallocctl__readme_command_lines_run_as_written),
 	};
 	struct loopfs *lf = NULL;
 	char           why[256];
