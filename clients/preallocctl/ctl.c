@@ -84,13 +84,11 @@ ctl_subcommand(const ctl_command *cmd, int argc, char **argv)
 	size_t             n, len;
 
 	assert(subs != NULL && subs[0] != NULL);
-	for (n = 0; subs[n] != NULL; n++) {
+	for (n = 0; subs[n] != NULL; n++) { // "get, apply or check"
+		const char *sep = n == 0 ? "" : subs[n + 1] ? ", " : " or ";
+
 		len = strlen(list);
-		snprintf(list + len, sizeof(list) - len, "%s%s",
-		    n == 0                    ? ""
-		        : subs[n + 1] == NULL ? " or "
-		                              : ", ",
-		    subs[n]);
+		snprintf(list + len, sizeof(list) - len, "%s%s", sep, subs[n]);
 	}
 	if (optind >= argc)
 		ctl_usage_error(cmd, "missing %s", list);

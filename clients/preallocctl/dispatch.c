@@ -186,6 +186,8 @@ is_global_name(const char *name)
 	return false;
 }
 
+// A descriptor that breaks ctl_command's rules: not the user's error, so
+// exit CTL_EXIT_FAILURE, not CTL_EXIT_USAGE.
 static void __attribute__((noreturn, format(printf, 2, 3)))
 bug(const ctl_command *cmd, const char *fmt, ...)
 {
