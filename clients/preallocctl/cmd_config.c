@@ -8,8 +8,14 @@
 
 enum { OPT_STRICT = 256 };
 
+// In the order of config_subcommands.
+enum { CONFIG_GET, CONFIG_APPLY, CONFIG_CHECK };
+
+static const char *const config_subcommands[] = { "get", "apply", "check",
+	NULL };
+
 typedef struct config_opts {
-	const char *sub;  // get, apply or check
+	int         sub;  // CONFIG_
 	const char *file; // apply and check
 	uint64_t    generation;
 	bool        have_generation;
@@ -36,21 +42,16 @@ config_parse(config_opts *o, const ctl_command *cmd, int argc, char **argv)
 			o->strict = true;
 		}
 	}
-	o->sub = ctl_args(cmd, argc, argv, 1, 2, "get, apply or check");
-	if (strcmp(o->sub, "get") == 0) {
+	o->sub = ctl_subcommand(cmd, argc, argv);
+	if (o->sub == CONFIG_GET) {
 		ctl_args(cmd, argc, argv, 1, 1, "");
 		if (o->strict || o->have_generation)
 			ctl_usage_error(cmd, "'config get' takes no options");
 		return;
 	}
-	if (strcmp(o->sub, "apply") != 0 && strcmp(o->sub, "check") != 0)
-		ctl_usage_error(cmd,
-		    "unknown subcommand '%s' (get, apply or "
-		    "check)",
-		    o->sub);
 	ctl_args(cmd, argc, argv, 2, 2, "FILE");
 	o->file = argv[optind + 1];
-	if (o->have_generation && strcmp(o->sub, "check") == 0)
+	if (o->have_generation && o->sub == CONFIG_CHECK)
 		ctl_usage_error(cmd, "--generation goes with 'config apply'");
 }
 
@@ -87,7 +88,7 @@ config_apply(const ctl *c, const config_opts *o, pa_err *err)
 	         &gen, cl, yaml, o->generation, o->strict, err)) != PA_OK)
 		goto done;
 	if ((out = json_object()) != NULL) {
-		output_str(out, "file", o->file);
+		output_str(out, "file", ctl_file_name(o->file));
 		output_bool(out, "applied", true);
 		output_u64(out, "generation", gen);
 	}
@@ -128,10 +129,10 @@ config_check(const ctl *c, const config_opts *o, pa_err *err)
 	int        rc, ex = CTL_EXIT_FAILURE;
 
 	if ((rc = ctl_read_file(&yaml, &len, o->file, err)) != PA_OK ||
-	    (rc = pa_config_check(&cfg, yaml, len, o->file, o->strict, err)) !=
-	        PA_OK)
+	    (rc = pa_config_check(&cfg, yaml, len, ctl_file_name(o->file),
+	         o->strict, err)) != PA_OK)
 		goto done;
-	ex = ctl_print(c, config_check_view(o->file, cfg));
+	ex = ctl_print(c, config_check_view(ctl_file_name(o->file), cfg));
 done:
 	pa_config_free(cfg);
 	free(yaml);
@@ -145,18 +146,19 @@ config_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 	pa_err      err = PA_ERR_INIT;
 
 	config_parse(&o, cmd, argc, argv);
-	if (strcmp(o.sub, "get") == 0)
+	if (o.sub == CONFIG_GET)
 		return config_get(c, &err);
-	if (strcmp(o.sub, "apply") == 0)
+	if (o.sub == CONFIG_APPLY)
 		return config_apply(c, &o, &err);
 	return config_check(c, &o, &err);
 }
 
 const ctl_command cmd_config = {
-	.name      = "config",
-	.summary   = "show, apply or check the CDIConfig",
-	.optstring = ":g:h",
-	.longopts  = config_options,
+	.name        = "config",
+	.summary     = "get, apply or check the CDIConfig",
+	.subcommands = config_subcommands,
+	.optstring   = ":g:h",
+	.longopts    = config_options,
 	.help =
 	    "Usage: preallocctl config get\n"
 	    "       preallocctl config apply FILE [--generation N] [--strict]\n"
@@ -166,6 +168,7 @@ const ctl_command cmd_config = {
 	    "        service still holds generation N\n"
 	    "check   validate FILE here, with no service; errors name\n"
 	    "        file:line:column\n\n"
+	    "FILE '-' is standard input (\"<stdin>\" in messages).\n\n"
 	    "Options:\n"
 	    "  -g, --generation N   the generation 'config get' showed\n"
 	    "      --strict         unknown fields are errors\n"

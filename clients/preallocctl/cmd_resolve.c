@@ -91,6 +91,11 @@ done:
 	pa_decision_free(d);
 	pa_client_free(cl);
 	pa_datavolume_free(dv);
+	// Without -f all the service was asked came from the flags: a name it
+	// finds invalid (--storage-class Bad_Name) is a bad value given here.
+	// From a manifest it is one that does not validate: a failure.
+	if (rc == PA_INVALID_ARGUMENT && o.file == NULL)
+		ctl_usage_error(cmd, "--storage-class: %s", err.msg);
 	return ctl_exit(rc, &err, ex);
 }
 
@@ -108,7 +113,8 @@ const ctl_command cmd_resolve = {
 	             "  -s, --storage-class SC     the volume's storage class\n"
 	             "  -P, --preallocation BOOL   the DataVolume's "
 	             "spec.preallocation\n"
-	             "  -f, --filename DV.yaml     read both from a DataVolume\n"
+	             "  -f, --filename DV.yaml     read both from a DataVolume "
+	             "('-': stdin)\n"
 	             "  -h, --help                 show this help\n",
 	.run       = resolve_run,
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// ctl.c: what preallocctl's commands share: option errors, argument
+// ctl.c: what preallocctl's commands share: usage errors, argument
 // parsing, the client, files, printing and a job's outcome.
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -75,6 +76,29 @@ ctl_args(const ctl_command *cmd, int argc, char **argv, int min, int max,
 	return n > 0 ? argv[optind] : NULL;
 }
 
+int
+ctl_subcommand(const ctl_command *cmd, int argc, char **argv)
+{
+	const char *const *subs      = cmd->subcommands;
+	char               list[256] = "";
+	size_t             n, len;
+
+	assert(subs != NULL && subs[0] != NULL);
+	for (n = 0; subs[n] != NULL; n++) { // "get, apply or check"
+		const char *sep = n == 0 ? "" : subs[n + 1] ? ", " : " or ";
+
+		len = strlen(list);
+		snprintf(list + len, sizeof(list) - len, "%s%s", sep, subs[n]);
+	}
+	if (optind >= argc)
+		ctl_usage_error(cmd, "missing %s", list);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[optind], subs[i]) == 0)
+			return (int) i;
+	ctl_usage_error(
+	    cmd, "unknown subcommand '%s' (%s)", argv[optind], list);
+}
+
 uint64_t
 ctl_quantity(const ctl_command *cmd, const char *opt, const char *s)
 {
@@ -124,7 +148,9 @@ ctl_exit(int rc, const pa_err *err, int ex)
 int
 ctl_client(pa_client **out, const ctl *c, pa_err *err)
 {
-	pa_client_opts opts = PA_CLIENT_OPTS_INIT;
+	pa_client_opts opts  = PA_CLIENT_OPTS_INIT;
+	pa_err         local = PA_ERR_INIT;
+	int            rc;
 
 	opts.policy_urls = c->policy_url;
 	opts.agent_urls  = c->agent_url;
@@ -136,18 +162,32 @@ ctl_client(pa_client **out, const ctl *c, pa_err *err)
 		if (opts.connect_ms > c->timeout_ms)
 			opts.connect_ms = c->timeout_ms;
 	}
-	return pa_client_new(out, &opts, err);
+	if (err == NULL)
+		err = &local;
+	// All it is given are the global options: one it cannot use (a URL
+	// of no known scheme) is a bad value on the command line.
+	if ((rc = pa_client_new(out, &opts, err)) == PA_INVALID_ARGUMENT)
+		ctl_usage_error(NULL, "%s", err->msg);
+	return rc;
+}
+
+const char *
+ctl_file_name(const char *path)
+{
+	return strcmp(path, CTL_STDIN) == 0 ? "<stdin>" : path;
 }
 
 int
 ctl_read_file(char **out, size_t *len_out, const char *path, pa_err *err)
 {
-	FILE  *f   = NULL;
+	bool   in  = strcmp(path, CTL_STDIN) == 0;
+	FILE  *f   = in ? stdin : NULL;
 	char  *buf = NULL;
 	size_t len = 0, cap = 0, n;
 	int    rc = PA_OK;
 
-	if ((f = fopen(path, "rb")) == NULL) {
+	path = ctl_file_name(path);
+	if (f == NULL && (f = fopen(path, "rb")) == NULL) {
 		rc = pa_err_errno(err, errno, "open %s", path);
 		goto done;
 	}
@@ -174,7 +214,7 @@ ctl_read_file(char **out, size_t *len_out, const char *path, pa_err *err)
 	buf      = NULL;
 done:
 	free(buf);
-	if (f != NULL)
+	if (f != NULL && !in)
 		fclose(f);
 	return rc;
 }
@@ -188,7 +228,7 @@ ctl_datavolume(pa_datavolume **out, const char *path, pa_err *err)
 
 	if ((rc = ctl_read_file(&yaml, &len, path, err)) != PA_OK)
 		return rc;
-	rc = pa_datavolume_parse(out, yaml, len, path, err);
+	rc = pa_datavolume_parse(out, yaml, len, ctl_file_name(path), err);
 	free(yaml);
 	return rc;
 }

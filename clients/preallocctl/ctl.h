@@ -45,15 +45,22 @@ typedef struct ctl {
 typedef struct ctl_command {
 	const char *name;    // the word on the command line
 	const char *summary; // one line in 'preallocctl --help'
+	// NULL, or the words that may follow name ("config get"), NULL
+	// ended: what ctl_subcommand() accepts, the summary names each and
+	// the help and the man page show each (tests/unit/ctl_test.c).
+	const char *const *subcommands;
 	// getopt_long's options: optstring starts with ':' (after any '+')
 	// and holds 'h'; longopts holds "help" and ends with a zero entry.
+	// None but --help may be a global option's letter, name or value:
+	// dispatch_run() refuses to run any command when one is.
 	const char          *optstring;
 	const struct option *longopts;
 	// Printed as is by --help. NULL only for the global options, whose
 	// help dispatch.c makes: ctl_getopt() then returns 'h'.
 	const char *help;
 	/**
-	 * Run the command; argv[0] is its name and optind is 0, so that it
+	 * Run the command; argv[0] is its name, the global options are
+	 * taken out of the rest (up to "--"), and optind is 0, so that it
 	 * parses its own options with ctl_getopt().
 	 * @return a CTL_EXIT_ code.
 	 */
@@ -66,7 +73,9 @@ extern const struct option ctl_help_only[];
 
 /**
  * Print "preallocctl[ <cmd>]: <message>" and the --help hint on stderr,
- * and exit CTL_EXIT_USAGE. Only option parsing calls it.
+ * and exit CTL_EXIT_USAGE. Option parsing calls it, and a command whose
+ * value from the command line a library or service call found invalid
+ * (a URL, a storage class name): any bad value is a usage error.
  * @param cmd  NULL, or a descriptor with no name, for the global options.
  */
 void ctl_usage_error(const ctl_command *cmd, const char *fmt, ...)
@@ -91,6 +100,13 @@ void ctl_only_help(const ctl_command *cmd, int argc, char **argv);
 char *ctl_args(const ctl_command *cmd, int argc, char **argv, int min, int max,
     const char *what);
 
+/**
+ * The subcommand at argv[optind], one of @p cmd's subcommands; a missing
+ * or unknown one is a usage error that lists them.
+ * @return its index in cmd->subcommands.
+ */
+int ctl_subcommand(const ctl_command *cmd, int argc, char **argv);
+
 /** Parse a quantity for option @p opt, or a usage error naming it. */
 uint64_t ctl_quantity(const ctl_command *cmd, const char *opt, const char *s);
 
@@ -110,16 +126,32 @@ pa_method ctl_method(const ctl_command *cmd, const char *s);
  */
 int ctl_exit(int rc, const pa_err *err, int ex);
 
-/** Make a client for the global options' URLs and TLS files. */
+/**
+ * Make a client for the global options' URLs and TLS files. A value it
+ * cannot use (PA_INVALID_ARGUMENT) is a usage error: it exits.
+ * @return PA_OK, or pa_client_new()'s status (a TLS file not found).
+ */
 int ctl_client(pa_client **out, const ctl *c, pa_err *err);
 
+/** The path a manifest argument names: "-" is standard input, as kubectl's. */
+#define CTL_STDIN "-"
+
 /**
- * Read a whole file, NUL-terminated.
+ * What messages call the file @p path names.
+ * @return "<stdin>" for CTL_STDIN, else @p path; static or borrowed.
+ */
+const char *ctl_file_name(const char *path);
+
+/**
+ * Read a whole file, NUL-terminated; CTL_STDIN reads standard input.
  * @param[out] out  malloc'd; the caller frees it. Set only on PA_OK.
  */
 int ctl_read_file(char **out, size_t *len_out, const char *path, pa_err *err);
 
-/** Read and parse a DataVolume manifest (file:line:column errors). */
+/**
+ * Read and parse a DataVolume manifest, CTL_STDIN for standard input;
+ * errors say "<file>:line:column" with the name ctl_file_name() gives.
+ */
 int ctl_datavolume(pa_datavolume **out, const char *path, pa_err *err);
 
 /**
@@ -134,6 +166,10 @@ int ctl_print(const ctl *c, json_t *root);
  * "cancelled") on stderr and 1.
  */
 int ctl_print_job(const ctl *c, const pa_job *job);
+
+/** Every command, in the order 'preallocctl --help' lists them. */
+extern const ctl_command *const ctl_commands[];
+extern const size_t             ctl_ncommands;
 
 // The commands, one per cmd_<name>.c.
 extern const ctl_command cmd_resolve;

@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 // dispatch.c: preallocctl's global options, its help made from the command
 // descriptors, and the choice of the command to run.
+#include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dispatch.h"
 
-enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_TLS_CA };
+// Far above the 256 and up that commands give their long-only options, so
+// that a value says whose option it is (check_command() makes sure).
+enum { OPT_TLS_CERT = 0x1000, OPT_TLS_KEY, OPT_TLS_CA };
+
+// Room for one command's options and the global ones together.
+#define MERGED_MAX_OPTS 48
+#define MERGED_MAX_CHARS 128
 
 static const struct option global_options[] = {
 	{ "policy", required_argument, NULL, 'p' },
@@ -24,11 +32,20 @@ static const struct option global_options[] = {
 
 // The program's own options, as a descriptor with no name: usage errors
 // then name no command, and --help comes back as 'h' (the help is made
-// from the table). Parsing stops at the command ('+').
+// from the table). Parsing stops at the command ('+'); after it they are
+// taken out of the command's words by split_globals().
 static const ctl_command globals = {
 	.optstring = "+:p:a:o:t:Vh",
 	.longopts  = global_options,
 };
+
+// One command's options and the global ones, for split_globals(): its
+// name and help, so that errors and --help are the command's.
+typedef struct merged {
+	ctl_command   cmd;
+	char          optstring[MERGED_MAX_CHARS];
+	struct option longopts[MERGED_MAX_OPTS];
+} merged;
 
 static void __attribute__((noreturn))
 usage(const ctl_command *const *cmds, size_t ncmds)
@@ -36,7 +53,7 @@ usage(const ctl_command *const *cmds, size_t ncmds)
 	printf("Usage: preallocctl [options] <command> [<args>]\n\n"
 	       "Operate DataVolume preallocation: the policy service and the "
 	       "node agents.\n\n"
-	       "Options:\n"
+	       "Options, before or after the command ('--' ends them):\n"
 	       "  -p, --policy URL      policy service (or PREALLOC_POLICY; "
 	       "default %s)\n"
 	       "  -a, --agent URL       node agent (or PREALLOC_AGENT; "
@@ -54,8 +71,9 @@ usage(const ctl_command *const *cmds, size_t ncmds)
 	for (size_t i = 0; i < ncmds; i++)
 		printf("  %-12s %s\n", cmds[i]->name, cmds[i]->summary);
 	printf("\nRun 'preallocctl <command> --help' for its options.\n"
-	       "Exit status: 0 success, 1 the operation failed, 2 usage "
-	       "error.\n");
+	       "Exit status: 0 success; 1 the operation or a call failed, "
+	       "a manifest\nthat does not validate too; 2 a usage error, a bad "
+	       "value too.\n");
 	exit(CTL_EXIT_OK);
 }
 
@@ -80,11 +98,15 @@ parse_timeout(const char *s)
 	return (uint32_t) (v * mul);
 }
 
-// One global option into @p c; a bad value is a usage error.
+// One global option into @p c; a bad value is a usage error, --version
+// prints @p version and exits.
 static void
-global_option(ctl *c, int opt, const char *arg)
+global_option(ctl *c, int opt, const char *arg, const char *version)
 {
 	switch (opt) {
+	case 'V':
+		printf("preallocctl %s\n", version);
+		exit(CTL_EXIT_OK);
 	case 'p':
 		c->policy_url = arg;
 		break;
@@ -139,24 +161,167 @@ find_command(const ctl_command *const *cmds, size_t ncmds, const char *name)
 	ctl_usage_error(NULL, "unknown command '%s'", name);
 }
 
+// Whether @p v is what getopt returns for a global option other than
+// --help (which every command has as its own).
+static bool
+is_global(int v)
+{
+	if (v == 'h' || v == ':' || v == '+')
+		return false;
+	if (v > 0 && v < 128 && strchr(globals.optstring, v) != NULL)
+		return true;
+	for (const struct option *o = global_options; o->name != NULL; o++)
+		if (o->val == v && o->flag == NULL)
+			return true;
+	return false;
+}
+
+// Whether @p name is a global long option other than "help".
+static bool
+is_global_name(const char *name)
+{
+	for (const struct option *o = global_options; o->name != NULL; o++)
+		if (strcmp(o->name, "help") != 0 && strcmp(o->name, name) == 0)
+			return true;
+	return false;
+}
+
+// A descriptor that breaks ctl_command's rules: not the user's error, so
+// exit CTL_EXIT_FAILURE, not CTL_EXIT_USAGE.
+static void __attribute__((noreturn, format(printf, 2, 3)))
+bug(const ctl_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "preallocctl: bug: command '%s' ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(CTL_EXIT_FAILURE);
+}
+
+// A command's option that a global one also is would be taken by
+// whichever split_globals() looks at first: a descriptor may not have one.
+static void
+check_command(const ctl_command *cmd)
+{
+	for (const char *p = cmd->optstring; *p != '\0'; p++)
+		if (is_global((unsigned char) *p))
+			bug(cmd, "has '-%c', a global option", *p);
+	for (const struct option *o = cmd->longopts; o->name != NULL; o++) {
+		if (is_global_name(o->name))
+			bug(cmd, "has '--%s', a global option", o->name);
+		if (o->flag == NULL && is_global(o->val))
+			bug(cmd, "gives '--%s' the value of a global option",
+			    o->name);
+	}
+}
+
+// @p cmd's options, then the global ones but --help, into @p m.
+static void
+merge_options(merged *m, const ctl_command *cmd)
+{
+	const char *own = cmd->optstring + strspn(cmd->optstring, "+:");
+	size_t      n   = 0;
+	int         len;
+
+	len = snprintf(m->optstring, sizeof(m->optstring), "+:%s%s", own,
+	    globals.optstring + strspn(globals.optstring, "+:"));
+	if (len < 0 || (size_t) len >= sizeof(m->optstring))
+		bug(cmd, "has too many options");
+	// The global 'h' is the last letter: drop it, the command has one.
+	assert(m->optstring[len - 1] == 'h');
+	m->optstring[len - 1] = '\0';
+	for (int t = 0; t < 2; t++) {
+		const struct option *o =
+		    t == 0 ? cmd->longopts : global_options;
+
+		for (; o->name != NULL; o++) {
+			if (t == 1 && strcmp(o->name, "help") == 0)
+				continue; // the command's own
+			if (n + 1 >= MERGED_MAX_OPTS)
+				bug(cmd, "has too many options");
+			m->longopts[n++] = *o;
+		}
+	}
+	m->longopts[n]   = (struct option) { NULL, 0, NULL, 0 };
+	m->cmd           = *cmd;
+	m->cmd.optstring = m->optstring;
+	m->cmd.longopts  = m->longopts;
+}
+
+/**
+ * Take the global options out of a command's words, wherever they are up
+ * to "--", into @p c. A word that holds both kinds ("-wo json") is a usage
+ * error: the command gets its own words as they were.
+ * @param[out] cmd_argv  argc + 1 entries: argv[0], the command's words,
+ *                       and NULL; it borrows argv's strings.
+ * @return the number of words in @p cmd_argv.
+ */
+static int
+split_globals(ctl *c, char **cmd_argv, const ctl_command *cmd, int argc,
+    char **argv, const char *version)
+{
+	merged m;
+	int    n = 0, word = 1, opt;
+	bool   has_global = false, has_own = false;
+
+	merge_options(&m, cmd);
+	cmd_argv[n++] = argv[0];
+	optind        = 0; // a fresh scan
+	while (word < argc) {
+		if ((opt = ctl_getopt(&m.cmd, argc, argv)) == -1) {
+			if (optind > word) { // "--": the rest are arguments
+				while (word < argc)
+					cmd_argv[n++] = argv[word++];
+				break;
+			}
+			if (optind >= argc)
+				break;
+			cmd_argv[n++] = argv[optind++]; // an argument
+			word          = optind;
+			continue;
+		}
+		if (is_global(opt)) {
+			global_option(c, opt, optarg, version);
+			has_global = true;
+		} else {
+			has_own = true;
+		}
+		if (optind == word)
+			continue; // more options in the same word
+		if (has_global && has_own)
+			ctl_usage_error(cmd,
+			    "'%s' holds global and command options; give "
+			    "them apart",
+			    argv[word]);
+		while (has_own && word < optind)
+			cmd_argv[n++] = argv[word++];
+		word       = optind;
+		has_global = has_own = false;
+	}
+	cmd_argv[n] = NULL;
+	return n;
+}
+
 int
 dispatch_run(const ctl_command *const *cmds, size_t ncmds, const char *version,
     int argc, char **argv)
 {
-	ctl                c = { 0 };
+	ctl                c        = { 0 };
+	char             **cmd_argv = NULL;
 	const ctl_command *cmd;
-	int                opt;
+	int                opt, cmd_argc, ex;
 
+	for (size_t i = 0; i < ncmds; i++)
+		check_command(cmds[i]);
 	global_defaults(&c);
 	optind = 0; // a fresh scan, also when called again (tests)
 	while ((opt = ctl_getopt(&globals, argc, argv)) != -1) {
 		if (opt == 'h')
 			usage(cmds, ncmds);
-		if (opt == 'V') {
-			printf("preallocctl %s\n", version);
-			exit(CTL_EXIT_OK);
-		}
-		global_option(&c, opt, optarg);
+		global_option(&c, opt, optarg, version);
 	}
 	if (optind >= argc)
 		ctl_usage_error(NULL, "no command given");
@@ -171,6 +336,13 @@ dispatch_run(const ctl_command *const *cmds, size_t ncmds, const char *version,
 	cmd = find_command(cmds, ncmds, argv[optind]);
 	argc -= optind;
 	argv += optind;
-	optind = 0; // the command parses its own options
-	return cmd->run(&c, cmd, argc, argv);
+	if ((cmd_argv = calloc((size_t) argc + 1, sizeof(*cmd_argv))) == NULL) {
+		fprintf(stderr, "preallocctl: out of memory\n");
+		return CTL_EXIT_FAILURE;
+	}
+	cmd_argc = split_globals(&c, cmd_argv, cmd, argc, argv, version);
+	optind   = 0; // the command parses its own options
+	ex       = cmd->run(&c, cmd, cmd_argc, cmd_argv);
+	free(cmd_argv);
+	return ex;
 }

@@ -10,10 +10,11 @@
 
 /**
  * Parse the global options (defaults from PREALLOC_POLICY and
- * PREALLOC_AGENT), then run the command named next. "help" and --help
- * print the help made from the descriptors; "help <command>" and
- * "<command> --help" the command's. Exits only for help, --version and
- * usage errors.
+ * PREALLOC_AGENT), before the command or anywhere after it up to "--",
+ * then run the command on its own words. "help" and --help print the
+ * help made from the descriptors; "help <command>" and "<command> --help"
+ * the command's. Exits only for help, --version, usage errors and a
+ * descriptor with a global option of its own (a bug: CTL_EXIT_FAILURE).
  * @param cmds     @p ncmds descriptors, borrowed, in the order help lists
  *                 them.
  * @param version  what --version prints after "preallocctl ".

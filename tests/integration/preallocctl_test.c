@@ -367,6 +367,114 @@ test_preallocctl__bad_datavolume_file_names_its_position(void **state)
 	free(err);
 }
 
+static void
+test_preallocctl__global_options_go_after_the_command(void **state)
+{
+	char               *out = NULL, *err = NULL, *v;
+	json_t             *root;
+	yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
+
+	// As kubectl: -o and the URLs after the command and its flags.
+	assert_int_equal(
+	    run(&out, NULL, "resolve --storage-class fast %s -o json", fx.urls),
+	    0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "decidedBy"), "storageClass");
+	assert_string_equal(json_str(root, "storageClass"), "fast");
+	json_decref(root);
+	free(out);
+	assert_int_equal(run(&out, NULL, "jobs -o json %s", fx.urls), 0);
+	root = parse_json(out);
+	assert_true(json_is_array(json_object_get(root, "jobs")));
+	json_decref(root);
+	free(out);
+	assert_int_equal(
+	    run(&out, NULL, "resolve %s -s fast -o yaml", fx.urls), 0);
+	v = yaml_value(out, "decidedBy", &style);
+	assert_string_equal(v, "storageClass");
+	free(v);
+	free(out);
+	assert_int_equal(
+	    run(&out, NULL, "config get --output=json %s", fx.urls), 0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "kind"), "CDIConfig");
+	json_decref(root);
+	free(out);
+	// After "--" a word is an argument: the agent gets "-o" as a path.
+	assert_int_equal(run(NULL, &err, "probe %s -- -o", fx.urls), 1);
+	assert_has(err, "-o");
+	assert_null(strstr(err, "unknown option"));
+	free(err);
+	assert_int_equal(run(NULL, &err, "probe %s -- /x -o json", fx.urls), 2);
+	assert_has(err, "unexpected argument '-o'");
+	free(err);
+}
+
+static void
+test_preallocctl__dash_f_dash_reads_standard_input(void **state)
+{
+	char    dv[700], bad[700], dir[700], cfg[700], *out = NULL, *err = NULL;
+	json_t *root;
+
+	write_dv(dv, sizeof(dv), "true", "", "16Mi", "Filesystem");
+	assert_int_equal(
+	    run(&out, NULL, "resolve -f - %s -o json <'%s'", fx.urls, dv), 0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "decidedBy"), "dataVolume");
+	assert_string_equal(json_str(root, "dataVolume"), "dv-http");
+	json_decref(root);
+	free(out);
+	volume_dir(dir, sizeof(dir));
+	assert_int_equal(
+	    run(&out, NULL, "provision -f - --volume '%s' %s -o json <'%s'",
+	        dir, fx.urls, dv),
+	    0);
+	root = parse_json(out);
+	assert_true(json_is_true(json_object_get(root, "preallocated")));
+	assert_string_equal(
+	    json_str(json_object_get(root, "dataVolume"), "name"), "dv-http");
+	json_decref(root);
+	free(out);
+	// A broken one is named "<stdin>", with its line and column.
+	fresh(bad, sizeof(bad), "bad.yaml");
+	write_text(bad,
+	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	    "kind: DataVolume\n"
+	    "spec: [\n");
+	assert_int_equal(
+	    run(NULL, &err, "resolve %s -f - <'%s'", fx.urls, bad), 1);
+	assert_has(err, "preallocctl: <stdin>:4:1: ");
+	assert_has(err, "(INVALID_ARGUMENT)");
+	free(err);
+	assert_int_equal(
+	    run(NULL, &err, "provision -f - --volume '%s' %s <'%s'", dir,
+	        fx.urls, bad),
+	    1);
+	assert_has(err, "preallocctl: <stdin>:4:1: ");
+	free(err);
+	// config check and apply read FILE '-' the same way.
+	fresh(cfg, sizeof(cfg), "cfg.yaml");
+	write_text(cfg, config_yaml);
+	assert_int_equal(
+	    run(&out, NULL, "config check - -o json <'%s'", cfg), 0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "file"), "<stdin>");
+	assert_true(json_is_true(json_object_get(root, "valid")));
+	json_decref(root);
+	free(out);
+	assert_int_equal(run(NULL, &err, "config check - <'%s'", bad), 1);
+	assert_has(err, "preallocctl: <stdin>:");
+	free(err);
+	assert_int_equal(
+	    run(&out, NULL, "config apply - %s -o json <'%s'", fx.urls, cfg),
+	    0);
+	root = parse_json(out);
+	assert_string_equal(json_str(root, "file"), "<stdin>");
+	assert_true(json_is_true(json_object_get(root, "applied")));
+	json_decref(root);
+	free(out);
+}
+
 /* ---- config ---------------------------------------------------------- */
 
 static void
@@ -746,6 +854,37 @@ test_preallocctl__usage_errors_exit_2_with_a_hint(void **state)
 }
 
 static void
+test_preallocctl__bad_values_found_after_parsing_exit_2(void **state)
+{
+	char dv[700], *err = NULL;
+
+	// The service finds the name invalid; it came from a flag.
+	assert_int_equal(
+	    run(NULL, &err, "%s resolve --storage-class Bad_Name", fx.urls), 2);
+	assert_has(err, "preallocctl resolve: --storage-class: ");
+	assert_has(err, "Bad_Name");
+	assert_has(err, "Try 'preallocctl resolve --help'.");
+	free(err);
+	assert_int_equal(run(NULL, &err, "jobs -a bogus://x"), 2);
+	assert_has(err, "bogus://x");
+	assert_has(err, "Try 'preallocctl --help'.");
+	free(err);
+	assert_int_equal(run(NULL, &err, "%s jobs -o xml", fx.urls), 2);
+	assert_has(err, "--output: unknown format 'xml'");
+	free(err);
+	assert_int_equal(
+	    run(NULL, &err, "resolve -s fast %s --timeout 5x", fx.urls), 2);
+	assert_has(err, "is not a duration");
+	free(err);
+	// The same name from a manifest is one that does not validate: 1.
+	write_dv(dv, sizeof(dv), "", "Bad_Name", "1Gi", "Filesystem");
+	assert_int_equal(run(NULL, &err, "%s resolve -f '%s'", fx.urls, dv), 1);
+	assert_has(err, "Bad_Name");
+	assert_has(err, "(INVALID_ARGUMENT)");
+	free(err);
+}
+
+static void
 test_preallocctl__help_goes_to_stdout_and_exits_0(void **state)
 {
 	static const char *const cmds[] = { "resolve", "config", "preallocate",
@@ -786,6 +925,80 @@ test_preallocctl__no_daemon_is_unavailable_and_exits_1(void **state)
 	free(err);
 }
 
+// Run one README.md command line as written, with the URLs after it: it
+// must parse (no usage error); what it does may fail, as "job ID" does.
+// A line that names an existing absolute path outside /dev is left out,
+// so that the test writes nothing of the machine's.
+static void
+readme_run(const char *cmdline)
+{
+	char        words[512], *save = NULL, *err = NULL;
+	const char *args = cmdline + strlen("preallocctl ");
+	int         st;
+
+	if (strncmp(cmdline, "preallocctl ", strlen("preallocctl ")) != 0)
+		fail_msg(
+		    "README.md: \"%s\" is not a preallocctl line", cmdline);
+	snprintf(words, sizeof(words), "%s", args);
+	for (char *w = strtok_r(words, " ", &save); w != NULL;
+	     w       = strtok_r(NULL, " ", &save))
+                if (w[0] == '/' && strncmp(w, "/dev/", 5) != 0 &&
+                    access(w, F_OK) == 0) {
+			      fprintf(stderr, "README.md: left out, %s exists: %s\n",
+			          w, cmdline);
+			      return;
+                }
+	st = run(NULL, &err, "%s %s", args, fx.urls);
+	if (st == 2 || strstr(err, "Try 'preallocctl") != NULL)
+		fail_msg(
+		    "README.md: \"%s\" is a usage error:\n%s", cmdline, err);
+	free(err);
+}
+
+static void
+test_preallocctl__readme_command_lines_run_as_written(void **state)
+{
+	const char *src  = getenv("PREALLOC_SOURCE_DIR");
+	dvtest_spec spec = { "http", "", "", "16Mi", "Filesystem", "pvc" };
+	char        path[700], cwd[4096], yaml[1024], *readme, *save = NULL;
+	int         n = 0;
+
+	if (src == NULL)
+		skip(); // only ctest says where the sources are
+	snprintf(path, sizeof(path), "%s/README.md", src);
+	readme = slurp(path);
+	// The files its lines name, in the directory they run in.
+	snprintf(path, sizeof(path), "%s/datavolume.yaml", fx.dir);
+	write_text(path, dvtest_yaml(yaml, sizeof(yaml), &spec));
+	snprintf(path, sizeof(path), "%s/cdiconfig.yaml", fx.dir);
+	write_text(path, config_yaml);
+	snprintf(path, sizeof(path), "%s/disk.raw", fx.dir);
+	assert_int_equal(testlib_write_random(path, 0, MiB, 3), 0);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(fx.dir), 0);
+	for (char *line = strtok_r(readme, "\n", &save); line != NULL;
+	     line       = strtok_r(NULL, "\n", &save)) {
+		char *comment = strstr(line, "  #"), *next;
+
+		if (strncmp(line, "preallocctl ", strlen("preallocctl ")) != 0)
+			continue;
+		if (comment != NULL)
+			*comment = '\0';
+		// "preallocctl probe X; preallocctl jobs": one at a time.
+		for (char *cmd = line; cmd != NULL; cmd = next, n++) {
+			if ((next = strstr(cmd, "; ")) != NULL) {
+				*next = '\0';
+				next += strlen("; ");
+			}
+			readme_run(cmd);
+		}
+	}
+	assert_int_equal(chdir(cwd), 0);
+	if (n < 10)
+		fail_msg("README.md shows %d preallocctl lines, not 10", n);
+	free(readme);
+}
+
 int
 main(void)
 {
@@ -800,6 +1013,10 @@ main(void)
 		    test_preallocctl__resolve_reads_a_datavolume_file),
 		cmocka_unit_test(
 		    test_preallocctl__bad_datavolume_file_names_its_position),
+		cmocka_unit_test(
+		    test_preallocctl__global_options_go_after_the_command),
+		cmocka_unit_test(
+		    test_preallocctl__dash_f_dash_reads_standard_input),
 		cmocka_unit_test(
 		    test_preallocctl__config_get_shows_a_cdiconfig),
 		cmocka_unit_test(
@@ -819,9 +1036,13 @@ main(void)
 		cmocka_unit_test(
 		    test_preallocctl__usage_errors_exit_2_with_a_hint),
 		cmocka_unit_test(
+		    test_preallocctl__bad_values_found_after_parsing_exit_2),
+		cmocka_unit_test(
 		    test_preallocctl__help_goes_to_stdout_and_exits_0),
 		cmocka_unit_test(
 		    test_preallocctl__no_daemon_is_unavailable_and_exits_1),
+		cmocka_unit_test(
+		    test_preallocctl__readme_command_lines_run_as_written),
 	};
 	struct loopfs *lf = NULL;
 	char           why[256];

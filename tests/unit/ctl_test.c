@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ctl_test.c: preallocctl's dispatch and option handling with made-up
 // commands, no daemon: global options, help made from the descriptors,
-// usage errors and exit codes; and that preallocctl.1 names every command.
+// usage errors and exit codes; and that preallocctl.1 and the help name
+// every command and subcommand the code accepts, and no other.
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 static const struct option alpha_options[] = {
 	{ "xray", required_argument, NULL, 'x' },
+	{ "yank", no_argument, NULL, 'y' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -27,9 +29,11 @@ static int
 alpha_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 {
 	const char *x = "-", *thing;
+	int         opt;
 
-	while (ctl_getopt(cmd, argc, argv) != -1)
-		x = optarg; // 'x', the only option left
+	while ((opt = ctl_getopt(cmd, argc, argv)) != -1)
+		if (opt == 'x')
+			x = optarg; // -y only has to be taken
 	thing = ctl_args(cmd, argc, argv, 1, 1, "THING");
 	printf("alpha x=%s thing=%s format=%d policy=%s agent=%s "
 	       "timeout=%u\n",
@@ -41,7 +45,7 @@ alpha_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 static const ctl_command alpha = {
 	.name      = "alpha",
 	.summary   = "the first command",
-	.optstring = ":x:h",
+	.optstring = ":x:yh",
 	.longopts  = alpha_options,
 	.help      = ALPHA_HELP,
 	.run       = alpha_run,
@@ -70,6 +74,9 @@ static const ctl_command fail = {
 };
 
 static const ctl_command *const table[] = { &alpha, &fail };
+
+// What dispatch() runs: table, but for one test.
+static const ctl_command *const *tab = table;
 
 typedef struct result {
 	int  status;
@@ -110,7 +117,7 @@ dispatch(const char *word, ...)
 	if ((pid = fork()) == 0) {
 		dup2(fileno(o), STDOUT_FILENO);
 		dup2(fileno(e), STDERR_FILENO);
-		st = dispatch_run(table, 2, "9.9", argc, argv);
+		st = dispatch_run(tab, 2, "9.9", argc, argv);
 		fflush(stdout);
 		_exit(st);
 	}
@@ -177,17 +184,96 @@ test_ctl__command_flags_go_before_or_after_its_arguments(void **state)
 }
 
 static void
-test_ctl__global_options_stop_at_the_command(void **state)
+test_ctl__global_options_go_anywhere_on_the_line(void **state)
 {
 	result *r;
 
 	(void) state;
+	// As kubectl: before, between and after the command's words.
 	r = dispatch("alpha", "-o", "json", "t", NULL);
+	assert_int_equal(r->status, 7);
+	assert_string_equal(r->out,
+	    "alpha x=- thing=t format=1 policy=" CTL_DEFAULT_POLICY
+	    " agent=" CTL_DEFAULT_AGENT " timeout=0\n");
+	assert_string_equal(r->err, "");
+	r = dispatch("--policy=ipc://p", "alpha", "-x", "1", "t", "-oyaml",
+	    "--agent", "ipc://a", "--timeout", "2m", NULL);
+	assert_int_equal(r->status, 7);
+	assert_string_equal(r->out,
+	    "alpha x=1 thing=t format=2 policy=ipc://p agent=ipc://a "
+	    "timeout=120000\n");
+	// A command's option's argument is not taken for a global option.
+	r = dispatch("alpha", "-x", "-o", "t", NULL);
+	assert_non_null(strstr(r->out, "alpha x=-o thing=t format=0 "));
+	// After "--" every word is an argument, global-looking or not.
+	r = dispatch("alpha", "--", "-o", NULL);
+	assert_int_equal(r->status, 7);
+	assert_non_null(strstr(r->out, "alpha x=- thing=-o format=0 "));
+	r = dispatch("alpha", "-o", "json", "--", "--policy", NULL);
+	assert_non_null(strstr(r->out, "thing=--policy format=1 "));
+	// A bad value after the command is the same usage error as before.
+	r = dispatch("alpha", "t", "-o", "xml", NULL);
 	assert_int_equal(r->status, CTL_EXIT_USAGE);
 	assert_string_equal(r->err,
-	    "preallocctl alpha: unknown option '-o'\n"
-	    "Try 'preallocctl alpha --help'.\n");
+	    "preallocctl: --output: unknown format 'xml' (table, json or "
+	    "yaml)\nTry 'preallocctl --help'.\n");
+	r = dispatch("alpha", "t", "--version", NULL);
+	assert_string_equal(r->out, "preallocctl 9.9\n");
+	// One word may not hold both kinds.
+	r = dispatch("alpha", "-yo", "json", "t", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_non_null(strstr(r->err, "'-yo' holds global and command"));
+	r = dispatch("alpha", "-yx", "1", "t", NULL);
+	assert_non_null(strstr(r->out, "alpha x=1 thing=t "));
+}
+
+static const struct option clash_name_options[] = {
+	{ "output", required_argument, NULL, 256 },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option clash_value_options[] = {
+	{ "agentless", no_argument, NULL, 'a' }, // --agent's value
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static ctl_command clash;
+
+static const ctl_command *const clash_table[] = { &alpha, &clash };
+
+static void
+test_ctl__a_command_may_not_redefine_a_global_option(void **state)
+{
+	result *r;
+
+	(void) state;
+	clash      = alpha;
+	clash.name = "clash";
+	// Any command with one fails every run, so that no test misses it.
+	tab             = clash_table;
+	clash.optstring = ":o:h"; // -o is --output's
+	r               = dispatch("alpha", "t", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_string_equal(r->err,
+	    "preallocctl: bug: command 'clash' has '-o', a global option\n");
 	assert_string_equal(r->out, "");
+	clash.optstring = ":h";
+	clash.longopts  = clash_name_options;
+	r               = dispatch("alpha", "t", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_string_equal(r->err,
+	    "preallocctl: bug: command 'clash' has '--output', a global "
+	    "option\n");
+	clash.longopts = clash_value_options;
+	r              = dispatch("--help", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_non_null(strstr(r->err, "gives '--agentless' the value of"));
+	// --help is every command's own.
+	clash.longopts = ctl_help_only;
+	assert_int_equal(dispatch("clash", "t", NULL)->status, 7);
+	tab = table;
 }
 
 static void
@@ -398,6 +484,96 @@ test_ctl__man_page_names_every_command_and_no_other(void **state)
 	free(man);
 }
 
+// Whether @p text has a line other than its first that is @p start, or
+// starts with it and a space.
+static bool
+has_line(const char *text, const char *start)
+{
+	char   needle[160];
+	size_t n = (size_t) snprintf(needle, sizeof(needle), "\n%s", start);
+
+	for (const char *p = strstr(text, needle); p != NULL;
+	     p             = strstr(p + 1, needle))
+                if (p[n] == ' ' || p[n] == '\n')
+                        return true;
+	return false;
+}
+
+// Whether @p sub is one of @p cmd's subcommands.
+static bool
+is_subcommand(const ctl_command *cmd, const char *sub)
+{
+	for (const char *const *s = cmd->subcommands; s && *s; s++)
+		if (strcmp(*s, sub) == 0)
+			return true;
+	return false;
+}
+
+// The words the man page puts after ".It Cm <cmd>" must be ones the code
+// accepts, and each it accepts must be there, in the summary that
+// --help lists and in the command's own help.
+static void
+check_subcommands(const ctl_command *cmd, const char *man)
+{
+	char        want[128], word[64];
+	const char *p;
+
+	for (const char *const *s = cmd->subcommands; s && *s; s++) {
+		snprintf(want, sizeof(want), ".It Cm %s %s", cmd->name, *s);
+		if (!has_line(man, want))
+			fail_msg("preallocctl.1 lacks '%s'", want);
+		if (strstr(cmd->summary, *s) == NULL)
+			fail_msg("'%s' summary \"%s\" does not name '%s'",
+			    cmd->name, cmd->summary, *s);
+		snprintf(
+		    want, sizeof(want), "preallocctl %s %s", cmd->name, *s);
+		if (strstr(cmd->help, want) == NULL)
+			fail_msg(
+			    "'%s --help' does not show '%s'", cmd->name, want);
+	}
+	snprintf(want, sizeof(want), "\n.It Cm %s ", cmd->name);
+	for (p = strstr(man, want); p != NULL; p = strstr(p + 1, want)) {
+		if (sscanf(p + strlen(want), "%63[a-z-]", word) != 1)
+			continue; // an option or an argument follows
+		if (cmd->subcommands == NULL)
+			fail_msg("preallocctl.1 has '%s %s'; '%s' takes no "
+			         "subcommand",
+			    cmd->name, word, cmd->name);
+		if (!is_subcommand(cmd, word))
+			fail_msg("preallocctl.1 has '%s %s', which the code "
+			         "does not accept",
+			    cmd->name, word);
+	}
+}
+
+static void
+test_ctl__help_and_man_page_name_the_real_subcommands(void **state)
+{
+	const char *src = getenv("PREALLOC_SOURCE_DIR");
+	char        path[4096], want[128], *man = NULL;
+	size_t      len = 0;
+	pa_err      err = PA_ERR_INIT;
+
+	(void) state;
+	if (src == NULL)
+		skip(); // only ctest says where the sources are
+	snprintf(
+	    path, sizeof(path), "%s/clients/preallocctl/preallocctl.1", src);
+	assert_int_equal(ctl_read_file(&man, &len, path, &err), PA_OK);
+	for (size_t i = 0; i < ctl_ncommands; i++) {
+		const ctl_command *cmd = ctl_commands[i];
+
+		snprintf(
+		    want, sizeof(want), "Usage: preallocctl %s", cmd->name);
+		if (strncmp(cmd->help, want, strlen(want)) != 0 ||
+		    strchr(" \n", cmd->help[strlen(want)]) == NULL)
+			fail_msg("'%s --help' starts \"%.40s\"", cmd->name,
+			    cmd->help);
+		check_subcommands(cmd, man);
+	}
+	free(man);
+}
+
 int
 main(void)
 {
@@ -408,7 +584,10 @@ main(void)
 		    test_ctl__urls_come_from_the_environment_else_the_defaults),
 		cmocka_unit_test(
 		    test_ctl__command_flags_go_before_or_after_its_arguments),
-		cmocka_unit_test(test_ctl__global_options_stop_at_the_command),
+		cmocka_unit_test(
+		    test_ctl__global_options_go_anywhere_on_the_line),
+		cmocka_unit_test(
+		    test_ctl__a_command_may_not_redefine_a_global_option),
 		cmocka_unit_test(test_ctl__help_is_made_from_the_descriptors),
 		cmocka_unit_test(
 		    test_ctl__command_help_prints_its_text_and_runs_nothing),
@@ -423,6 +602,8 @@ main(void)
 		cmocka_unit_test(test_ctl__version_prints_the_one_given),
 		cmocka_unit_test(
 		    test_ctl__man_page_names_every_command_and_no_other),
+		cmocka_unit_test(
+		    test_ctl__help_and_man_page_name_the_real_subcommands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
