@@ -175,9 +175,11 @@ apply(rpc_client *c, const char *yaml, uint64_t gen, apply_resp **out,
 
 	req.yaml                = (char *) yaml;
 	req.expected_generation = gen;
+	// An apply parses, writes and fsyncs: on a loaded CI disk the fsync
+	// alone has been seen to take seconds.
 	return rpc_client_call((ProtobufCMessage **) out, c, SVC "ApplyConfig",
 	    &req.base, &cdi__prealloc__v1__apply_config_response__descriptor,
-	    5000, err);
+	    30000, err);
 }
 
 // Wait until the daemon serves a generation above @p gen.
