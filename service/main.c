@@ -108,6 +108,21 @@ policyd_on_stale_temp(void *arg, const char *path, int rc, const pa_err *err)
 		    pa_log_quote(q, sizeof(q), err->msg));
 }
 
+// Say once at start that the config's directory is not there yet: the
+// daemon serves the default and waits for it.
+static void
+policyd_log_dir_missing(policyd *d)
+{
+	store_status st;
+
+	store_get_status(&st, d->st);
+	if (st.dir_missing)
+		pa_log(PA_LOG_WARN, "store.config_dir_missing",
+		    "file=%s reason=\"its directory does not exist yet; "
+		    "watching for it\"",
+		    store_path(d->st));
+}
+
 // Ready once a valid config has loaded from the file, and while the
 // newest load did not fail.
 static int
@@ -118,8 +133,11 @@ policyd_ready(void *arg, char *why, size_t size)
 
 	store_get_status(&st, d->st);
 	if (!st.ever_loaded)
-		snprintf(why, size, "no valid config has loaded from %s yet",
-		    store_path(d->st));
+		snprintf(why, size,
+		    "no valid config has loaded from %s yet%s: serving the "
+		    "default (preallocation false)",
+		    store_path(d->st),
+		    st.dir_missing ? " (its directory does not exist)" : "");
 	else if (st.last_error[0] != '\0')
 		snprintf(
 		    why, size, "the last reload failed: %s", st.last_error);
@@ -176,8 +194,10 @@ policyd_start(policyd *d, policyd_opts *o, pa_err *err)
 		pa_log(PA_LOG_WARN, "store.default_config",
 		    "file=%s reason=missing", o->config);
 	store_remove_stale_temps(d->st, policyd_on_stale_temp, NULL);
-	if ((rc = store_watch(d->st, policyd_on_reload, "watch", err)) ||
-	    (rc = policyd_metrics(d, o, err)) ||
+	if ((rc = store_watch(d->st, policyd_on_reload, "watch", err)))
+		return rc;
+	policyd_log_dir_missing(d);
+	if ((rc = policyd_metrics(d, o, err)) ||
 	    (rc = rpc_server_new(&d->srv, &o->d.rpc, err)) ||
 	    (rc = policy_rpc_bind(&d->handlers, d->srv, d->st, d->m, err)) ||
 	    (rc = daemon_listen(d->srv, &o->d, err)) ||

@@ -42,6 +42,8 @@ struct store {
 	uint64_t        content_hash; // of the bytes behind snap; 0: default
 	store_status    status;
 	int             inotify_fd;
+	int             dir_wd; // the config's directory, or -1 while missing
+	int             parent_wd; // its nearest existing ancestor, meanwhile
 	int             stop_pipe[2];
 	pthread_t       watcher;
 	bool            watching;
@@ -153,6 +155,8 @@ store_open(store **out, bool *missing_out, const char *path, pa_err *err)
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	snprintf(s->base, sizeof(s->base), "%s", basename(tmp));
 	s->inotify_fd   = -1;
+	s->dir_wd       = -1;
+	s->parent_wd    = -1;
 	s->stop_pipe[0] = s->stop_pipe[1] = -1;
 	pthread_mutex_init(&s->snap_mtx, NULL);
 	pthread_mutex_init(&s->write_mtx, NULL);
@@ -365,31 +369,121 @@ store_path(const store *s)
 	return s->path;
 }
 
+// What the directory watch reports: the config's own entries, and the
+// directory itself going away.
+#define STORE_DIR_MASK                                              \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | \
+	    IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+// What the ancestor's watch reports: a directory on the way appearing.
+#define STORE_PARENT_MASK (IN_CREATE | IN_MOVED_TO)
+
+// Cut @p path at its last '/', leaving at least "/". @return false at "/".
+static bool
+store_path_up(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (slash == NULL || (slash == path && path[1] == '\0'))
+		return false;
+	if (slash == path)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return true;
+}
+
+// Watch the config's directory, or, while it does not exist (a node
+// where /etc/prealloc is made after the daemon starts), its nearest
+// existing ancestor, so that its creation is seen. The caller holds
+// write_mtx or is the only thread. @return PA_OK, or the errno's code.
+static int
+store_arm(store *s, pa_err *err)
+{
+	char up[PATH_MAX];
+	int  wd;
+
+	if (s->dir_wd >= 0)
+		return PA_OK;
+	if ((wd = inotify_add_watch(s->inotify_fd, s->dir, STORE_DIR_MASK)) >=
+	    0) {
+		s->dir_wd = wd;
+		if (s->parent_wd >= 0)
+			inotify_rm_watch(s->inotify_fd, s->parent_wd);
+		s->parent_wd          = -1;
+		s->status.dir_missing = false;
+		return PA_OK;
+	}
+	if (errno != ENOENT && errno != ENOTDIR)
+		return pa_err_errno(err, errno, "watch %s", s->dir);
+	snprintf(up, sizeof(up), "%s", s->dir);
+	while (store_path_up(up)) {
+		wd = inotify_add_watch(s->inotify_fd, up, STORE_PARENT_MASK);
+		if (wd >= 0) {
+			// inotify gives an ancestor watched twice the same wd.
+			if (s->parent_wd >= 0 && s->parent_wd != wd)
+				inotify_rm_watch(s->inotify_fd, s->parent_wd);
+			s->parent_wd          = wd;
+			s->status.dir_missing = true;
+			return PA_OK;
+		}
+		if (errno != ENOENT && errno != ENOTDIR)
+			return pa_err_errno(err, errno, "watch %s", up);
+	}
+	return pa_err_errno(err, ENOENT, "watch %s", s->dir);
+}
+
 // Read every pending event. @return true when one concerns the config:
 // the file itself, or a kubelet ConfigMap entry ("..data", "..<timestamp>").
 // Other files in the directory (a socket, an editor's swap file) are not.
+// Sets *rearm when the directory went away or an ancestor changed.
 static bool
-store_drain_events(store *s)
+store_drain_events(store *s, bool *rearm)
 {
 	char buf[4096]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	const char *base = strrchr(s->path, '/');
-	bool        ours = false;
-	ssize_t     n;
+	bool    ours = false;
+	ssize_t n;
 
-	base = base != NULL ? base + 1 : s->path;
 	while ((n = read(s->inotify_fd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *) p;
 
-			if (ev->len > 0 &&
-			    (strcmp(ev->name, base) == 0 ||
-			        strncmp(ev->name, "..", 2) == 0))
+			if (ev->wd == s->dir_wd &&
+			    (ev->mask &
+			        (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) !=
+			        0) {
+				inotify_rm_watch(s->inotify_fd, s->dir_wd);
+				s->dir_wd = -1; // gone: wait for it again
+				*rearm    = true;
+			} else if (ev->wd == s->dir_wd && ev->len > 0 &&
+			    (strcmp(ev->name, s->base) == 0 ||
+			        strncmp(ev->name, "..", 2) == 0)) {
 				ours = true;
+			} else if (ev->wd == s->parent_wd) {
+				*rearm = true;
+			}
 			p += sizeof(*ev) + ev->len;
 		}
 	}
 	return ours;
+}
+
+// Events came: re-arm if needed, and @return whether to reload. A
+// directory that has just appeared may hold the file already.
+static bool
+store_take_events(store *s)
+{
+	bool   rearm = false, ours = store_drain_events(s, &rearm);
+	pa_err err = PA_ERR_INIT;
+	bool   had = s->dir_wd >= 0;
+
+	if (!rearm)
+		return ours;
+	pthread_mutex_lock(&s->write_mtx);
+	if (store_arm(s, &err) != PA_OK)
+		store_record_failure(s, &err);
+	pthread_mutex_unlock(&s->write_mtx);
+	return ours || (!had && s->dir_wd >= 0) || s->dir_wd < 0;
 }
 
 static void *
@@ -412,11 +506,11 @@ store_watch_loop(void *arg)
 			break;
 		if ((fds[0].revents & POLLIN) == 0)
 			continue;
-		if (!store_drain_events(s))
+		if (!store_take_events(s))
 			continue;
 		// An editor or kubelet writes in several steps: let them land.
 		usleep(50 * 1000);
-		store_drain_events(s);
+		store_take_events(s);
 		rc = store_reload(s, &changed, &err);
 		if (s->on_reload != NULL)
 			s->on_reload(s->on_reload_arg, rc, changed, &err);
@@ -429,15 +523,17 @@ store_watch(store *s,
     void (*on_reload)(void *arg, int rc, bool changed, const pa_err *err),
     void *arg, pa_err *err)
 {
-	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-	    IN_CREATE | IN_DELETE | IN_ATTRIB;
+	int rc;
 
 	s->on_reload     = on_reload;
 	s->on_reload_arg = arg;
 	if ((s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		return pa_err_errno(err, errno, "inotify");
-	if (inotify_add_watch(s->inotify_fd, s->dir, mask) < 0)
-		return pa_err_errno(err, errno, "watch %s", s->dir);
+	pthread_mutex_lock(&s->write_mtx);
+	rc = store_arm(s, err);
+	pthread_mutex_unlock(&s->write_mtx);
+	if (rc != PA_OK)
+		return rc;
 	if (pipe2(s->stop_pipe, O_CLOEXEC) != 0)
 		return pa_err_errno(err, errno, "pipe");
 	if (pthread_create(&s->watcher, NULL, store_watch_loop, s) != 0)

@@ -16,6 +16,7 @@ typedef struct store store;
 typedef struct store_status {
 	bool    from_file;      // false: the embedded default is served
 	bool    ever_loaded;    // a valid config has loaded from the file
+	bool    dir_missing;    // its directory does not exist (yet): watched
 	int64_t loaded_unix_ms; // when the snapshot served now was made
 	char    last_error[PA_ERR_MSG_SIZE]; // the newest load's failure, or ""
 	uint64_t reloads;                    // successful loads and applies
@@ -98,7 +99,10 @@ const char *store_path(const store *s);
  * Watch the file's directory (Kubernetes swaps a ConfigMap's `..data`
  * symlink rather than writing the file) and reload on every change, from
  * a thread of the store's. @p on_reload, when given, is told each outcome.
- * @return PA_OK, or PA_INTERNAL when inotify is unavailable.
+ * A directory that does not exist yet is waited for (its nearest existing
+ * ancestor is watched; store_status.dir_missing says so), and so is one
+ * that is removed later: when it appears, the file is loaded.
+ * @return PA_OK, or the errno's code when inotify is unavailable.
  */
 int store_watch(store *s,
     void (*on_reload)(void *arg, int rc, bool changed, const pa_err *err),

@@ -291,6 +291,56 @@ test_policyd__missing_file_serves_the_default(void **state)
 	free(body);
 }
 
+// A node where the config's directory is made after the daemon starts:
+// it serves the default, says so, and loads the file when the directory
+// and the file appear; the same when the directory is removed and made
+// again.
+static void
+test_policyd__config_directory_made_after_start(void **state)
+{
+	fixture        *f    = *state;
+	char           *body = NULL;
+	char            etc[400];
+	getconfig_resp *g;
+	uint64_t        gen;
+
+	snprintf(etc, sizeof(etc), "%s/etc/prealloc", f->dir);
+	snprintf(f->config, sizeof(f->config), "%s/cdiconfig.yaml", etc);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	assert_int_equal(
+	    testlib_daemon_count_log(&f->d, "event=store.config_dir_missing"),
+	    1);
+	connect_client(f, f->ipc);
+	expect(f->cli, UNSET, "fast", 0, "default");
+	assert_int_equal(testlib_http_get(f->http, "/readyz", &body), 503);
+	assert_non_null(strstr(body, "directory does not exist"));
+	assert_non_null(strstr(body, "default"));
+	free(body);
+	// mkdir -p, then the file: each step is one the watch must follow.
+	assert_int_equal(testlib_run("mkdir -p '%s'", etc), 0);
+	write_file(f->config, config_a);
+	gen = wait_generation_above(f->cli, 1);
+	expect(f->cli, UNSET, "fast", 1, "storageClass");
+	assert_int_equal(testlib_http_get(f->http, "/readyz", &body), 200);
+	free(body);
+	// The directory goes away (the last good config stays), then comes
+	// back with another config, which is loaded.
+	assert_int_equal(testlib_run("rm -rf '%s'", etc), 0);
+	expect(f->cli, UNSET, "fast", 1, "storageClass");
+	assert_int_equal(testlib_run("mkdir -p '%s'", etc), 0);
+	write_file(f->config,
+	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	    "kind: CDIConfig\n"
+	    "spec:\n"
+	    "  preallocation:\n"
+	    "    global: false\n");
+	wait_generation_above(f->cli, gen);
+	expect(f->cli, UNSET, "fast", 0, "global");
+	g = get_config(f->cli);
+	assert_true(g->from_file);
+	protobuf_c_message_free_unpacked(&g->base, NULL);
+}
+
 static void
 test_policyd__rewrite_changes_the_answer(void **state)
 {
@@ -873,6 +923,7 @@ main(void)
 		T(test_policyd__precedence_over_ipc_and_tcp),
 		T(test_policyd__invalid_storage_class_is_invalid_argument),
 		T(test_policyd__missing_file_serves_the_default),
+		T(test_policyd__config_directory_made_after_start),
 		T(test_policyd__rewrite_changes_the_answer),
 		T(test_policyd__broken_file_keeps_last_good),
 		T(test_policyd__config_removed_and_restored_clears_the_error),
