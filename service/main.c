@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // main.c: prealloc-policyd, a thin main around the store and the RPC handlers.
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <nng/nng.h>
+#include <unistd.h>
 
+#include "authz.h"
 #include "daemon.h"
 #include "policy_rpc.h"
 #include "prealloc/log.h"
@@ -21,7 +27,13 @@
 typedef struct policyd_opts {
 	daemon_opts d;
 	const char *config;
+	authz       apply; // who may ApplyConfig
 } policyd_opts;
+
+enum {
+	POLICYD_OPT_ALLOW_UID = 1024, // above the common options
+	POLICYD_OPT_ALLOW_GID,
+};
 
 // Everything the daemon runs, so one teardown frees it in order.
 typedef struct policyd {
@@ -38,15 +50,51 @@ typedef struct policyd {
 
 static void __attribute__((noreturn)) usage(void)
 {
-	printf("Usage: prealloc-policyd --config FILE [options]\n\n"
-	       "Answers ResolvePreallocation from a stored CDIConfig.\n"
-	       "Listens on " POLICYD_DEFAULT_LISTEN
-	       " and serves HTTP on " POLICYD_DEFAULT_HTTP
-	       " unless told otherwise.\n\n"
-	       "Options:\n"
-	       "  -c, --config FILE       the CDIConfig YAML (may be "
-	       "missing)\n" DAEMON_USAGE);
+	printf(
+	    "Usage: prealloc-policyd --config FILE [options]\n\n"
+	    "Answers ResolvePreallocation from a stored CDIConfig.\n"
+	    "Listens on " POLICYD_DEFAULT_LISTEN
+	    " and serves HTTP on " POLICYD_DEFAULT_HTTP
+	    " unless told otherwise.\n\n"
+	    "Options:\n"
+	    "  -c, --config FILE       the CDIConfig YAML (may be "
+	    "missing)\n"
+	    "      --apply-allow-uid USER   may ApplyConfig over ipc://, a "
+	    "name or a uid\n"
+	    "                          (repeatable; root and our own uid "
+	    "always may)\n"
+	    "      --apply-allow-gid GROUP  may ApplyConfig over ipc:// when "
+	    "it is the\n"
+	    "                          caller's primary group (repeatable)\n"
+	    "ApplyConfig is refused (PERMISSION_DENIED) over tcp:// and "
+	    "tls+tcp://:\nthe TLS library cannot name a client's "
+	    "certificate, so only ipc://\npeer credentials authorise it. "
+	    "Other methods are open on every listener.\n\n" DAEMON_USAGE);
 	exit(0);
+}
+
+// A user (group when @p gid) name, else a number, allowed to apply.
+static void
+parse_allow(policyd_opts *o, bool gid, const char *arg)
+{
+	struct passwd *pw  = gid ? NULL : getpwnam(arg);
+	struct group  *gr  = gid ? getgrnam(arg) : NULL;
+	char          *end = NULL;
+	unsigned long  id;
+	pa_err         err = PA_ERR_INIT;
+
+	errno = 0;
+	id    = strtoul(arg, &end, 10);
+	if (pw != NULL)
+		id = pw->pw_uid;
+	else if (gr != NULL)
+		id = gr->gr_gid;
+	else if (!isdigit((unsigned char) arg[0]) || *end != '\0' ||
+	    errno != 0 || id >= (unsigned long) (uid_t) -1)
+		daemon_usage_error(&o->d, "--apply-allow-%s: no %s '%s'",
+		    gid ? "gid" : "uid", gid ? "group" : "user", arg);
+	if (authz_allow(&o->apply, gid, id, &err) != PA_OK)
+		daemon_usage_error(&o->d, "%s", err.msg);
 }
 
 static void
@@ -54,6 +102,10 @@ parse_args(policyd_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "apply-allow-uid", required_argument, NULL,
+		    POLICYD_OPT_ALLOW_UID },
+		{ "apply-allow-gid", required_argument, NULL,
+		    POLICYD_OPT_ALLOW_GID },
 		{ "help", no_argument, NULL, 'h' },
 		DAEMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -65,6 +117,9 @@ parse_args(policyd_opts *o, int argc, char **argv)
 			continue;
 		if (ch == 'c')
 			o->config = optarg;
+		else if (ch == POLICYD_OPT_ALLOW_UID ||
+		    ch == POLICYD_OPT_ALLOW_GID)
+			parse_allow(o, ch == POLICYD_OPT_ALLOW_GID, optarg);
 		else if (ch == 'h')
 			usage();
 		else
@@ -199,7 +254,8 @@ policyd_start(policyd *d, policyd_opts *o, pa_err *err)
 	policyd_log_dir_missing(d);
 	if ((rc = policyd_metrics(d, o, err)) ||
 	    (rc = rpc_server_new(&d->srv, &o->d.rpc, err)) ||
-	    (rc = policy_rpc_bind(&d->handlers, d->srv, d->st, d->m, err)) ||
+	    (rc = policy_rpc_bind(
+	         &d->handlers, d->srv, d->st, d->m, &o->apply, err)) ||
 	    (rc = daemon_listen(d->srv, &o->d, err)) ||
 	    (rc = daemon_http(&d->http, &o->d, d->m, &hooks, err)))
 		return rc;
@@ -234,7 +290,8 @@ policyd_serve(policyd *d, const sigset_t *set)
 int
 main(int argc, char **argv)
 {
-	policyd_opts opts = { .config = NULL };
+	policyd_opts opts = { .config = NULL,
+		.apply                = { .self_uid = geteuid() } };
 	policyd      d    = { 0 };
 	sigset_t     set;
 	pa_err       err = PA_ERR_INIT;

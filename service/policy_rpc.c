@@ -175,11 +175,23 @@ policy_apply_config(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	const apply_req *req  = (const apply_req *) msg;
 	apply_resp       resp = CDI__PREALLOC__V1__APPLY_CONFIG_RESPONSE__INIT;
 	cdiconfig       *snap = NULL;
+	policy_rpc      *p    = arg;
+	rpc_peer         peer;
+	char             why[256];
 	pa_err           err;
 	int              rc;
 
-	rc = store_apply(&snap, ((policy_rpc *) arg)->st, req->yaml,
-	    strlen(req->yaml), req->expected_generation, req->strict, &err);
+	rpc_call_peer(call, &peer); // unknown peers are refused below
+	if (authz_check_apply(p->apply_authz, &peer, why, sizeof(why)) !=
+	    PA_OK) {
+		pa_log(PA_LOG_WARN, "policy.apply_denied", "uid=%lld pid=%llu",
+		    peer.has_cred ? (long long) peer.uid : -1LL,
+		    (unsigned long long) peer.pid);
+		rpc_call_fail(call, PA_PERMISSION_DENIED, "%s", why);
+		return;
+	}
+	rc = store_apply(&snap, p->st, req->yaml, strlen(req->yaml),
+	    req->expected_generation, req->strict, &err);
 	if (rc != PA_OK) {
 		pa_log(PA_LOG_WARN, "policy.apply_rejected", "code=%s",
 		    pa_status_name(rc));
@@ -196,19 +208,20 @@ policy_apply_config(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 }
 
 int
-policy_rpc_bind(
-    policy_rpc *p, rpc_server *srv, store *st, metrics *m, pa_err *err)
+policy_rpc_bind(policy_rpc *p, rpc_server *srv, store *st, metrics *m,
+    const authz *az, pa_err *err)
 {
 	const ProtobufCServiceDescriptor *svc =
 	    &cdi__prealloc__v1__preallocation_policy__descriptor;
 	int rc;
 
-	p->st        = st;
-	p->decisions = m == NULL
-	    ? NULL
-	    : metrics_counter(m, "prealloc_policy_decisions_total",
-	          "Preallocation decisions, by the step that decided",
-	          "decided_by,preallocate");
+	p->st          = st;
+	p->apply_authz = az;
+	p->decisions   = m == NULL
+	      ? NULL
+	      : metrics_counter(m, "prealloc_policy_decisions_total",
+	            "Preallocation decisions, by the step that decided",
+	            "decided_by,preallocate");
 	// Resolve answers from memory at once; GetConfig emits YAML (10,000
 	// classes take milliseconds) and ApplyConfig fsyncs, so those two run
 	// on the server's pool instead of nng's callback threads.

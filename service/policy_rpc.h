@@ -3,6 +3,7 @@
 #ifndef PREALLOC_POLICY_RPC_H
 #define PREALLOC_POLICY_RPC_H
 
+#include "authz.h"
 #include "metrics.h"
 #include "prealloc/status.h"
 #include "rpc_server.h"
@@ -11,7 +12,8 @@
 /** The handlers' shared state; the caller owns it for the server's life. */
 typedef struct policy_rpc {
 	store          *st;
-	metrics_family *decisions; // prealloc_policy_decisions_total
+	metrics_family *decisions;   // prealloc_policy_decisions_total
+	const authz    *apply_authz; // who may ApplyConfig
 } policy_rpc;
 
 /**
@@ -20,9 +22,11 @@ typedef struct policy_rpc {
  * @param p   filled here; it must outlive the server.
  * @param st  borrowed; it must outlive the server.
  * @param m   optional; decisions are counted in it.
+ * @param az  who may ApplyConfig (authz_check_apply()); borrowed, it must
+ *            outlive the server.
  * @return PA_OK, or rpc_server_bind()'s failure.
  */
-int policy_rpc_bind(
-    policy_rpc *p, rpc_server *srv, store *st, metrics *m, pa_err *err);
+int policy_rpc_bind(policy_rpc *p, rpc_server *srv, store *st, metrics *m,
+    const authz *az, pa_err *err);
 
 #endif // PREALLOC_POLICY_RPC_H

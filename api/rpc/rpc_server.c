@@ -60,6 +60,7 @@ struct rpc_call {
 	ProtobufCMessage     *req;
 	uint64_t              start_ns;
 	uint64_t              deadline_ns; // 0: none
+	rpc_peer              peer;        // read at receipt
 };
 
 typedef struct server_worker {
@@ -646,6 +647,49 @@ worker_arm_timer(server_worker *w)
 		nng_aio_cancel(w->timer);
 }
 
+// ---- the caller ----
+
+// The transport of the listener that accepted @p p, by its URL's scheme.
+static rpc_transport
+server_pipe_transport(rpc_server *s, nng_pipe p)
+{
+	int id = nng_listener_id(nng_pipe_listener(p));
+
+	for (unsigned i = 0; i < s->nlisteners && id > 0; i++) {
+		if (nng_listener_id(s->listeners[i]) != id)
+			continue;
+		if (strncmp(s->urls[i], "ipc://", 6) == 0)
+			return RPC_TRANSPORT_IPC;
+		return rpc_tls_url(s->urls[i]) ? RPC_TRANSPORT_TLS
+		                               : RPC_TRANSPORT_TCP;
+	}
+	return RPC_TRANSPORT_UNKNOWN;
+}
+
+// Read what the request's connection says of its peer; a pipe that has
+// closed since leaves the peer unknown, which callers treat as a stranger.
+static void
+server_read_peer(rpc_peer *out, rpc_server *s, nng_pipe p)
+{
+	rpc_peer peer = { .transport = RPC_TRANSPORT_UNKNOWN };
+	bool     b    = false;
+
+	if (nng_pipe_id(p) > 0)
+		peer.transport = server_pipe_transport(s, p);
+	if (peer.transport == RPC_TRANSPORT_IPC)
+		peer.has_cred = nng_pipe_get_uint64(
+		                    p, NNG_OPT_IPC_PEER_UID, &peer.uid) == 0 &&
+		    nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_GID, &peer.gid) ==
+		        0;
+	if (peer.has_cred &&
+	    nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer.pid) != 0)
+		peer.pid = 0;
+	if (peer.transport == RPC_TRANSPORT_TLS &&
+	    nng_pipe_get_bool(p, NNG_OPT_TLS_VERIFIED, &b) == 0)
+		peer.tls_verified = b;
+	*out = peer;
+}
+
 static void
 worker_dispatch(server_worker *w, nng_msg *msg)
 {
@@ -661,7 +705,8 @@ worker_dispatch(server_worker *w, nng_msg *msg)
 	c->method      = NULL;
 	c->start_ns    = pa_clock_ns();
 	c->deadline_ns = 0;
-	ok             = worker_decode(w, msg);
+	server_read_peer(&c->peer, w->srv, nng_msg_get_pipe(msg));
+	ok = worker_decode(w, msg);
 	nng_msg_free(msg);
 	if (ok) {
 		if (c->env->deadline_ms > 0)
@@ -880,6 +925,13 @@ uint64_t
 rpc_call_request_id(const rpc_call *call)
 {
 	return call->env->request_id;
+}
+
+int
+rpc_call_peer(const rpc_call *call, rpc_peer *out)
+{
+	*out = call->peer;
+	return out->transport == RPC_TRANSPORT_UNKNOWN ? PA_NOT_FOUND : PA_OK;
 }
 
 uint32_t

@@ -3,6 +3,7 @@
 #ifndef PREALLOC_RPC_SERVER_H
 #define PREALLOC_RPC_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -212,5 +213,35 @@ uint64_t rpc_call_request_id(const rpc_call *call);
  *         the call has none, 0 when it has passed.
  */
 uint32_t rpc_call_remaining_ms(const rpc_call *call);
+
+/** How a call's connection reached the server. */
+typedef enum rpc_transport {
+	RPC_TRANSPORT_UNKNOWN = 0, // the connection was gone before receipt
+	RPC_TRANSPORT_IPC,
+	RPC_TRANSPORT_TCP,
+	RPC_TRANSPORT_TLS,
+} rpc_transport;
+
+/** Who sent a call, as far as its transport tells. */
+typedef struct rpc_peer {
+	rpc_transport transport;
+	// ipc:// only: the peer's credentials, from the kernel (SO_PEERCRED)
+	// when the connection was made.
+	bool     has_cred;
+	uint64_t uid, gid; // the peer's effective uid and primary gid
+	uint64_t pid;
+	// tls+tcp:// only: whether the peer's certificate was checked against
+	// the CA. nng 1.5.2 has no way to name the certificate (no peer CN or
+	// subject option), so no name is given.
+	bool tls_verified;
+} rpc_peer;
+
+/**
+ * Fill @p out with the peer that sent @p call, read from its connection
+ * when the request was received (so valid even if it has closed since).
+ * @return PA_OK, or PA_NOT_FOUND when nothing is known (transport
+ *         RPC_TRANSPORT_UNKNOWN, every other field zero).
+ */
+int rpc_call_peer(const rpc_call *call, rpc_peer *out);
 
 #endif // PREALLOC_RPC_SERVER_H
