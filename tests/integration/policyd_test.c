@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -65,15 +67,19 @@ write_file(const char *path, const char *text)
 	assert_int_equal(rename(tmp, path), 0);
 }
 
+// Start the daemon on f->ipc with @p extra options (NULL-terminated).
 static int
-start_daemon(fixture *f, const char *extra_listen)
+start_daemon_with(fixture *f, const char *const *extra)
 {
 	char  logpath[700];
-	char *argv[] = { (char *) testlib_built("service/prealloc-policyd"),
+	char *argv[32] = { (char *) testlib_built("service/prealloc-policyd"),
 		"--config", f->config, "--listen", f->ipc, "--http",
-		"127.0.0.1:0", extra_listen ? "--listen" : NULL,
-		(char *) extra_listen, NULL };
+		"127.0.0.1:0" };
+	int   n        = 7;
 
+	for (; extra != NULL && *extra != NULL && n < 31; extra++)
+		argv[n++] = (char *) *extra;
+	argv[n] = NULL;
 	snprintf(logpath, sizeof(logpath), "%s/policyd.log", f->dir);
 	if (testlib_daemon_start(&f->d, logpath, "policyd.ready", argv) != 0)
 		return -1;
@@ -82,6 +88,14 @@ start_daemon(fixture *f, const char *extra_listen)
 	        "addr", f->http, sizeof(f->http)),
 	    0);
 	return 0;
+}
+
+static int
+start_daemon(fixture *f, const char *extra_listen)
+{
+	const char *extra[] = { "--listen", extra_listen, NULL };
+
+	return start_daemon_with(f, extra_listen != NULL ? extra : NULL);
 }
 
 static int
@@ -913,12 +927,153 @@ test_policyd__kill_during_apply_leaves_no_temp_behind(void **state)
 	free(yaml[1]);
 }
 
+static uint64_t
+generation_now(rpc_client *c)
+{
+	getconfig_resp *g   = get_config(c);
+	uint64_t        gen = g->generation;
+
+	protobuf_c_message_free_unpacked(&g->base, NULL);
+	return gen;
+}
+
+static const char *config_b = "apiVersion: cdi.kubevirt.io/v1beta1\n"
+                              "kind: CDIConfig\n"
+                              "spec:\n"
+                              "  preallocation:\n"
+                              "    global: false\n";
+
+// Anyone who can reach a tcp:// port is no one in particular: refused,
+// with nothing changed, while reads stay open there.
+static void
+test_policyd__apply_over_tcp_is_permission_denied(void **state)
+{
+	fixture    *f   = *state;
+	apply_resp *a   = NULL;
+	pa_err      err = PA_ERR_INIT;
+	char        url[128];
+
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon(f, "tcp://127.0.0.1:0"), 0);
+	assert_int_equal(testlib_daemon_log_value(
+	                     &f->d, "url=tcp://", "url", url, sizeof(url)),
+	    0);
+	connect_client(f, url);
+	assert_int_equal(generation_now(f->cli), 1);
+	assert_int_equal(
+	    apply(f->cli, config_b, 0, &a, &err), PA_PERMISSION_DENIED);
+	assert_non_null(strstr(err.msg, "tcp:// is refused"));
+	assert_non_null(strstr(err.msg, "ipc://"));
+	assert_int_equal(generation_now(f->cli), 1);
+	expect(f->cli, UNSET, "", 1, "global");
+	// The same apply over ipc:// as root goes through.
+	connect_client(f, f->ipc);
+	assert_int_equal(apply(f->cli, config_b, 1, &a, &err), PA_OK);
+	assert_int_equal(a->generation, 2);
+	protobuf_c_message_free_unpacked(&a->base, NULL);
+	assert_int_equal(
+	    testlib_daemon_count_log(&f->d, "event=policy.apply_denied"), 1);
+}
+
+#define NOBODY 65534
+
+// Run this test program again as uid and gid NOBODY to apply config_b
+// over @p url (see apply_as_child()); its one line of output goes to
+// @p msg. Exec'd afresh, since a forked copy of a process with nng's
+// threads cannot use nng.
+static int
+apply_as_nobody(const char *url, char *msg, size_t size)
+{
+	int     fds[2], st = 0;
+	ssize_t n;
+	pid_t   pid;
+
+	assert_int_equal(pipe(fds), 0);
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		if (setgroups(0, NULL) != 0 || setgid(NOBODY) != 0 ||
+		    setuid(NOBODY) != 0)
+			_exit(100);
+		execl("/proc/self/exe", "policyd_test", "--apply-as-child", url,
+		    (char *) NULL);
+		_exit(101);
+	}
+	close(fds[1]);
+	n                  = read(fds[0], msg, size - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+// The child's side: apply config_b over @p url, print the error, exit
+// with the status code.
+static int
+apply_as_child(const char *url)
+{
+	rpc_client *c   = NULL;
+	apply_resp *a   = NULL;
+	pa_err      err = PA_ERR_INIT;
+	int         rc;
+
+	if ((rc = rpc_client_new(&c, url, NULL, &err)) == PA_OK &&
+	    (rc = apply(c, config_b, 0, &a, &err)) == PA_OK)
+		protobuf_c_message_free_unpacked(&a->base, NULL);
+	printf("%s\n", rc == PA_OK ? "ok" : err.msg);
+	rpc_client_free(c);
+	return rc;
+}
+
+// A socket NOBODY can reach: the directory searchable, the socket 0666.
+static void
+start_for_nobody(fixture *f, const char *allow)
+{
+	const char *extra[] = { "--ipc-mode", "0666",
+		allow ? "--apply-allow-uid" : NULL, allow, NULL };
+
+	assert_int_equal(chmod(f->dir, 0711), 0);
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon_with(f, extra), 0);
+	connect_client(f, f->ipc);
+}
+
+static void
+test_policyd__apply_over_ipc_by_another_uid_is_refused(void **state)
+{
+	fixture *f = *state;
+	char     msg[512];
+
+	start_for_nobody(f, NULL);
+	assert_int_equal(
+	    apply_as_nobody(f->ipc, msg, sizeof(msg)), PA_PERMISSION_DENIED);
+	assert_non_null(strstr(msg, "uid 65534 (gid 65534) is not allowed"));
+	assert_int_equal(generation_now(f->cli), 1);
+	// Reads stay open to it... and root still applies.
+	expect(f->cli, UNSET, "", 1, "global");
+}
+
+static void
+test_policyd__apply_allow_uid_lets_that_uid_apply(void **state)
+{
+	fixture *f = *state;
+	char     msg[512];
+
+	start_for_nobody(f, "65534");
+	assert_int_equal(apply_as_nobody(f->ipc, msg, sizeof(msg)), PA_OK);
+	assert_string_equal(msg, "ok\n");
+	assert_int_equal(generation_now(f->cli), 2);
+}
+
 #define T(name) \
 	cmocka_unit_test_setup_teardown(name, policyd_setup, policyd_teardown)
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "--apply-as-child") == 0)
+		return apply_as_child(argv[2]);
 	const struct CMUnitTest tests[] = {
 		T(test_policyd__precedence_over_ipc_and_tcp),
 		T(test_policyd__invalid_storage_class_is_invalid_argument),
@@ -930,6 +1085,9 @@ main(void)
 		T(test_policyd__configmap_symlink_swap),
 		T(test_policyd__sighup_reloads),
 		T(test_policyd__apply_config_with_generations),
+		T(test_policyd__apply_over_tcp_is_permission_denied),
+		T(test_policyd__apply_over_ipc_by_another_uid_is_refused),
+		T(test_policyd__apply_allow_uid_lets_that_uid_apply),
 		T(test_policyd__apply_to_read_only_file_is_failed_precondition),
 		T(test_policyd__kill_during_apply_leaves_no_temp_behind),
 		T(test_policyd__metrics_count_requests_and_decisions),
