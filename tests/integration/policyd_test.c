@@ -19,6 +19,7 @@
 #include "rpc_client.h"
 #include "rpc_envelope.h"
 #include "testlib.h"
+#include "tlscerts.h"
 
 #define SVC "/cdi.prealloc.v1.PreallocationPolicy/"
 #define UNSET CDI__PREALLOC__V1__PREALLOCATION__PREALLOCATION_UNSET
@@ -1066,6 +1067,45 @@ test_policyd__apply_allow_uid_lets_that_uid_apply(void **state)
 	assert_int_equal(generation_now(f->cli), 2);
 }
 
+// Mutual TLS proves the client holds a certificate of the CA, but nng
+// 1.5.2 cannot say which one, so no certificate is allowed to apply.
+static void
+test_policyd__apply_over_mutual_tls_is_refused(void **state)
+{
+	fixture          *f = *state;
+	char              crt[700], key[700], ca[700], ccrt[700], ckey[700];
+	const char *const extra[] = { "--listen", "tls+tcp://127.0.0.1:0",
+		"--tls-cert", crt, "--tls-key", key, "--tls-ca", ca, NULL };
+	rpc_client_opts   o       = RPC_CLIENT_OPTS_INIT;
+	apply_resp       *a       = NULL;
+	pa_err            err     = PA_ERR_INIT;
+	char              url[128];
+
+	if (tlscerts_make(f->dir) != 0) {
+		fprintf(stderr, "SKIP: openssl cannot make certificates\n");
+		skip();
+	}
+	snprintf(crt, sizeof(crt), "%s/server.crt", f->dir);
+	snprintf(key, sizeof(key), "%s/server.key", f->dir);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", f->dir);
+	snprintf(ccrt, sizeof(ccrt), "%s/client.crt", f->dir);
+	snprintf(ckey, sizeof(ckey), "%s/client.key", f->dir);
+	write_file(f->config, config_a);
+	assert_int_equal(start_daemon_with(f, extra), 0);
+	assert_int_equal(testlib_daemon_log_value(
+	                     &f->d, "url=tls+tcp://", "url", url, sizeof(url)),
+	    0);
+	o.tls_server_name = "localhost"; // as the server's certificate says
+	o.connect_ms      = 1000;
+	o.tls             = (rpc_tls_files) { ccrt, ckey, ca };
+	assert_int_equal(rpc_client_new(&f->cli, url, &o, NULL), PA_OK);
+	assert_int_equal(generation_now(f->cli), 1);
+	assert_int_equal(
+	    apply(f->cli, config_b, 0, &a, &err), PA_PERMISSION_DENIED);
+	assert_non_null(strstr(err.msg, "tls+tcp:// is refused"));
+	assert_int_equal(generation_now(f->cli), 1);
+}
+
 #define T(name) \
 	cmocka_unit_test_setup_teardown(name, policyd_setup, policyd_teardown)
 
@@ -1088,6 +1128,7 @@ main(int argc, char **argv)
 		T(test_policyd__apply_over_tcp_is_permission_denied),
 		T(test_policyd__apply_over_ipc_by_another_uid_is_refused),
 		T(test_policyd__apply_allow_uid_lets_that_uid_apply),
+		T(test_policyd__apply_over_mutual_tls_is_refused),
 		T(test_policyd__apply_to_read_only_file_is_failed_precondition),
 		T(test_policyd__kill_during_apply_leaves_no_temp_behind),
 		T(test_policyd__metrics_count_requests_and_decisions),
