@@ -50,26 +50,29 @@ typedef struct policyd {
 
 static void __attribute__((noreturn)) usage(void)
 {
-	printf(
-	    "Usage: prealloc-policyd --config FILE [options]\n\n"
-	    "Answers ResolvePreallocation from a stored CDIConfig.\n"
-	    "Listens on " POLICYD_DEFAULT_LISTEN
-	    " and serves HTTP on " POLICYD_DEFAULT_HTTP
-	    " unless told otherwise.\n\n"
-	    "Options:\n"
-	    "  -c, --config FILE       the CDIConfig YAML (may be "
-	    "missing)\n"
-	    "      --apply-allow-uid USER   may ApplyConfig over ipc://, a "
-	    "name or a uid\n"
-	    "                          (repeatable; root and our own uid "
-	    "always may)\n"
-	    "      --apply-allow-gid GROUP  may ApplyConfig over ipc:// when "
-	    "it is the\n"
-	    "                          caller's primary group (repeatable)\n"
-	    "ApplyConfig is refused (PERMISSION_DENIED) over tcp:// and "
-	    "tls+tcp://:\nthe TLS library cannot name a client's "
-	    "certificate, so only ipc://\npeer credentials authorise it. "
-	    "Other methods are open on every listener.\n\n" DAEMON_USAGE);
+	printf("Usage: prealloc-policyd --config FILE [options]\n\n"
+	       "Answers ResolvePreallocation from a stored CDIConfig.\n"
+	       "Listens on " POLICYD_DEFAULT_LISTEN
+	       " and serves HTTP on " POLICYD_DEFAULT_HTTP
+	       " unless told otherwise.\n\n"
+	       "Options:\n"
+	       "  -c, --config FILE       the CDIConfig YAML (may be "
+	       "missing)\n"
+	       "      --apply-allow-uid USER  may ApplyConfig over ipc://, "
+	       "a name or a uid\n"
+	       "                          (repeatable; root and our own "
+	       "uid always may)\n"
+	       "      --apply-allow-gid GROUP may ApplyConfig over ipc:// "
+	       "when it is the\n"
+	       "                          caller's primary group "
+	       "(repeatable)\n" DAEMON_USAGE
+	       "\nApplyConfig changes what every node's VMs get, so it is "
+	       "PERMISSION_DENIED\nunless the caller's ipc:// peer "
+	       "credentials are allowed (above). It is\nrefused over tcp:// "
+	       "and over tls+tcp://, even with a client certificate:\nthe "
+	       "TLS library (nng 1.5.2) cannot name the certificate "
+	       "(neither subject\nnor CN). ResolvePreallocation and "
+	       "GetConfig are open on every listener.\n");
 	exit(0);
 }
 
