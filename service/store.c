@@ -204,12 +204,36 @@ store_reload(store *s, bool *changed_out, pa_err *err)
 // and perhaps the temp file, which store_remove_stale_temps() takes away.
 // The temp file is flock()ed from just after its creation until it is
 // renamed or removed, so that no other store takes it for a stale one.
+// Make the config's directory and its missing parents (0755), as a first
+// apply on a node where it was never made needs. @return 0 or -1, errno.
+static int
+store_make_dir(const store *s)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s", s->dir);
+	for (char *p = path + 1;; p++) {
+		bool end = *p == '\0';
+
+		if (*p != '/' && !end)
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			return -1;
+		if (end)
+			return 0;
+		*p = '/';
+	}
+}
+
 static int
 store_persist(store *s, const char *buf, size_t len, pa_err *err)
 {
 	char tmp[PATH_MAX + 16];
 	int  fd = -1, dfd = -1, rc = PA_OK;
 
+	if (store_make_dir(s) != 0)
+		return pa_err_errno(err, errno, "make %s", s->dir);
 	snprintf(tmp, sizeof(tmp), "%s" STORE_TEMP_SUFFIX "XXXXXX", s->path);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		if (errno == EROFS || errno == EACCES || errno == EPERM)

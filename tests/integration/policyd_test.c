@@ -356,6 +356,29 @@ test_policyd__config_directory_made_after_start(void **state)
 	protobuf_c_message_free_unpacked(&g->base, NULL);
 }
 
+// The first apply on a node where the config's directory was never made
+// makes it, and the file is there for the next start.
+static void
+test_policyd__apply_makes_the_config_directory(void **state)
+{
+	fixture    *f = *state;
+	apply_resp *a = NULL;
+	char        etc[400];
+
+	snprintf(etc, sizeof(etc), "%s/etc/prealloc", f->dir);
+	snprintf(f->config, sizeof(f->config), "%s/cdiconfig.yaml", etc);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	assert_int_equal(apply(f->cli, config_a, 0, &a, NULL), PA_OK);
+	protobuf_c_message_free_unpacked(&a->base, NULL);
+	assert_int_equal(access(f->config, R_OK), 0);
+	expect(f->cli, UNSET, "fast", 1, "storageClass");
+	assert_int_equal(testlib_daemon_stop(&f->d), 0);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	expect(f->cli, UNSET, "fast", 1, "storageClass");
+}
+
 static void
 test_policyd__rewrite_changes_the_answer(void **state)
 {
@@ -1119,6 +1142,7 @@ main(int argc, char **argv)
 		T(test_policyd__invalid_storage_class_is_invalid_argument),
 		T(test_policyd__missing_file_serves_the_default),
 		T(test_policyd__config_directory_made_after_start),
+		T(test_policyd__apply_makes_the_config_directory),
 		T(test_policyd__rewrite_changes_the_answer),
 		T(test_policyd__broken_file_keeps_last_good),
 		T(test_policyd__config_removed_and_restored_clears_the_error),
