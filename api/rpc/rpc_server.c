@@ -60,7 +60,7 @@ struct rpc_call {
 	ProtobufCMessage     *req;
 	uint64_t              start_ns;
 	uint64_t              deadline_ns; // 0: none
-	rpc_peer              peer;        // read at receipt
+	nng_pipe              pipe;        // the request's connection
 };
 
 typedef struct server_worker {
@@ -666,8 +666,10 @@ server_pipe_transport(rpc_server *s, nng_pipe p)
 	return RPC_TRANSPORT_UNKNOWN;
 }
 
-// Read what the request's connection says of its peer; a pipe that has
-// closed since leaves the peer unknown, which callers treat as a stranger.
+// Read what the request's connection says of its peer, when a handler
+// asks (only ApplyConfig does: every other call skips the lookups); a
+// pipe that has closed since leaves the peer unknown, which callers treat
+// as a stranger.
 static void
 server_read_peer(rpc_peer *out, rpc_server *s, nng_pipe p)
 {
@@ -705,8 +707,8 @@ worker_dispatch(server_worker *w, nng_msg *msg)
 	c->method      = NULL;
 	c->start_ns    = pa_clock_ns();
 	c->deadline_ns = 0;
-	server_read_peer(&c->peer, w->srv, nng_msg_get_pipe(msg));
-	ok = worker_decode(w, msg);
+	c->pipe        = nng_msg_get_pipe(msg);
+	ok             = worker_decode(w, msg);
 	nng_msg_free(msg);
 	if (ok) {
 		if (c->env->deadline_ms > 0)
@@ -930,7 +932,7 @@ rpc_call_request_id(const rpc_call *call)
 int
 rpc_call_peer(const rpc_call *call, rpc_peer *out)
 {
-	*out = call->peer;
+	server_read_peer(out, call->w->srv, call->pipe);
 	return out->transport == RPC_TRANSPORT_UNKNOWN ? PA_NOT_FOUND : PA_OK;
 }
 

@@ -238,9 +238,10 @@ typedef struct rpc_peer {
 
 /**
  * Fill @p out with the peer that sent @p call, read from its connection
- * when the request was received (so valid even if it has closed since).
- * @return PA_OK, or PA_NOT_FOUND when nothing is known (transport
- *         RPC_TRANSPORT_UNKNOWN, every other field zero).
+ * now (so that calls that never ask pay nothing).
+ * @return PA_OK, or PA_NOT_FOUND when nothing is known, as when the
+ *         connection has closed since (transport RPC_TRANSPORT_UNKNOWN,
+ *         every other field zero).
  */
 int rpc_call_peer(const rpc_call *call, rpc_peer *out);
 
