@@ -19,6 +19,7 @@ rpcmetrics_collect(void *arg)
 	metrics_set(r->conns, "", (double) st.conns);
 	// A counter the server keeps; set, not added, at render.
 	metrics_set(r->refused, "", (double) st.conns_refused);
+	metrics_set(r->restarts, "", (double) st.listener_restarts);
 }
 
 int
@@ -42,9 +43,13 @@ rpcmetrics_init(rpcmetrics *out, metrics *m, pa_err *err)
 	      "RPC connections closed at once because the cap was reached", NULL);
 	out->max_conns = metrics_gauge(m, "prealloc_rpc_max_connections",
 	    "The cap on RPC connections open at once (0: none)", NULL);
+	out->restarts =
+	    metrics_counter(m, "prealloc_rpc_listener_restarts_total",
+	        "RPC listeners that stopped accepting and were started again",
+	        NULL);
 	if (out->requests == NULL || out->latency == NULL ||
 	    out->conns == NULL || out->refused == NULL ||
-	    out->max_conns == NULL)
+	    out->max_conns == NULL || out->restarts == NULL)
 		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
 	return metrics_collector(m, rpcmetrics_collect, out, err);
 }
@@ -57,6 +62,7 @@ rpcmetrics_attach(rpcmetrics *r, rpc_server *srv, unsigned max_conns)
 	// Present from the first render, before anything connects.
 	metrics_add(r->conns, "", 0);
 	metrics_add(r->refused, "", 0);
+	metrics_add(r->restarts, "", 0);
 }
 
 void

@@ -15,6 +15,7 @@ typedef struct rpcmetrics {
 	    *latency;          // prealloc_rpc_request_duration_seconds{method}
 	metrics_family *conns; // prealloc_rpc_connections
 	metrics_family *refused;   // prealloc_rpc_connections_refused_total
+	metrics_family *restarts;  // prealloc_rpc_listener_restarts_total
 	metrics_family *max_conns; // prealloc_rpc_max_connections
 	rpc_server     *srv;       // set by rpcmetrics_attach(); borrowed
 } rpcmetrics;

@@ -8,14 +8,12 @@
 // late handler never writes into a reused call. The timer is armed only
 // when the handler returns without answering: most answers are immediate,
 // and a timer per call would cost an extra callback each.
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <nng/nng.h>
@@ -26,13 +24,12 @@
 #include "rpc_conns.h"
 #include "rpc_envelope.h"
 #include "rpc_ipc.h"
+#include "rpc_listeners.h"
 #include "rpc_server.h"
-#include "rpc_tls_server.h"
 #include "prealloc/util.h"
 #include "prealloc/taskq.h"
 
 #define SERVER_MAX_METHODS 32
-#define SERVER_MAX_LISTENERS 8
 // The transport accepts this many times the cap, so that a request a little
 // over the cap gets a RESOURCE_EXHAUSTED answer; far larger ones drop the
 // connection without nng buffering them whole.
@@ -81,10 +78,7 @@ struct rpc_server {
 	rpc_server_opts opts;
 	server_method   methods[SERVER_MAX_METHODS];
 	unsigned        nmethods;
-	nng_listener    listeners[SERVER_MAX_LISTENERS];
-	char            urls[SERVER_MAX_LISTENERS][256];
-	nng_tls_config *tls;
-	unsigned        nlisteners;
+	rpc_listeners  *lst;   // its listeners, and their guard
 	rpc_conns      *conns; // open connections, against max_conns
 	server_worker  *workers;
 	pthread_mutex_t mtx; // guards stopping and the idle count
@@ -178,6 +172,7 @@ server_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 		rpc_conns_remove(s->conns, nng_pipe_id(p));
 		return;
 	}
+	rpc_listeners_saw_pipe(s->lst, p);
 	if (rpc_conns_full(s->conns))
 		server_usage(s, &usage, &nusage);
 	verdict = rpc_conns_admit(
@@ -255,6 +250,13 @@ rpc_server_new(rpc_server **out, const rpc_server_opts *opts, pa_err *err)
 		free(s);
 		return rc;
 	}
+	if ((rc = rpc_listeners_new(&s->lst, s->sock, &s->opts, err)) !=
+	    PA_OK) {
+		nng_close(s->sock);
+		rpc_conns_free(s->conns);
+		free(s);
+		return rc;
+	}
 	pthread_mutex_init(&s->mtx, NULL);
 	*out = s;
 	return PA_OK;
@@ -305,128 +307,17 @@ rpc_server_bind_blocking(rpc_server  *s,
 	return server_bind(s, service, method, fn, arg, true, err);
 }
 
-static int
-server_listener_tls(rpc_server *s, nng_listener l, pa_err *err)
-{
-	int rc;
-
-	if (s->tls == NULL &&
-	    (rc = rpc_tls_server_config(&s->tls, &s->opts.tls, err)) != PA_OK)
-		return rc;
-	if (nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, s->tls) != 0)
-		return pa_err_set(
-		    err, PA_INVALID_ARGUMENT, "cannot set TLS on the listener");
-	return PA_OK;
-}
-
-// The socket path of an ipc:// or unix:// URL, as nng reads it, into
-// @p buf; empty for other schemes.
-static void
-server_ipc_path(char *buf, size_t size, const char *url)
-{
-	nng_url *u = NULL;
-
-	buf[0] = '\0';
-	if (nng_url_parse(&u, url) != 0)
-		return;
-	if (strcmp(u->u_scheme, "ipc") == 0 || strcmp(u->u_scheme, "unix") == 0)
-		snprintf(buf, size, "%s", u->u_path);
-	nng_url_free(u);
-}
-
-// Start @p l on an ipc path made safe first (rpc_ipc.c). nng applies an
-// owner-only mode before listen(), so nobody connects before the group
-// and the real mode are set just after.
-static int
-server_start_ipc(rpc_server *s, nng_listener l, const char *url,
-    const char *path, pa_err *err)
-{
-	rpc_ipc_path ip = RPC_IPC_PATH_INIT;
-	char         qp[RPC_IPC_PATH_MAX + 8];
-	int          nrv, rc;
-
-	if ((rc = rpc_ipc_prepare(&ip, path, s->opts.ipc_gid, err)) != PA_OK)
-		return rc;
-	if (ip.removed_stale)
-		pa_log(PA_LOG_INFO, "rpc.ipc_stale_removed", "path=%s",
-		    pa_log_quote(qp, sizeof(qp), path));
-	if ((nrv = nng_listener_set_int(
-	         l, NNG_OPT_IPC_PERMISSIONS, S_IRUSR | S_IWUSR)) != 0)
-		rc = pa_err_set(err, PA_INVALID_ARGUMENT,
-		    "ipc permissions on %s: %s", path, nng_strerror(nrv));
-	else if ((nrv = nng_listener_start(l, 0)) != 0)
-		rc = pa_err_set(err, PA_UNAVAILABLE, "listen on %s: %s", url,
-		    nng_strerror(nrv));
-	else
-		rc =
-		    rpc_ipc_finish(&ip, s->opts.ipc_mode, s->opts.ipc_gid, err);
-	if (rc != PA_OK)
-		nng_listener_close(l); // unlinks only a socket it bound
-	rpc_ipc_release(&ip);
-	return rc;
-}
-
 int
 rpc_server_listen(rpc_server *s, const char *url, pa_err *err)
 {
-	nng_listener l;
-	char         ipc[RPC_IPC_PATH_MAX * 2];
-	int          nrv, rc = PA_OK;
-
-	if (s->nlisteners == SERVER_MAX_LISTENERS)
-		return pa_err_set(err, PA_RESOURCE_EXHAUSTED,
-		    "more than %d listen URLs", SERVER_MAX_LISTENERS);
-	if ((nrv = nng_listener_create(&l, s->sock, url)) != 0)
-		return pa_err_set(err, PA_INVALID_ARGUMENT, "listen URL %s: %s",
-		    url, nng_strerror(nrv));
-	server_ipc_path(ipc, sizeof(ipc), url);
-	if (rpc_tls_url(url))
-		rc = server_listener_tls(s, l, err);
-	if (rc == PA_OK && ipc[0] != '\0') {
-		if ((rc = server_start_ipc(s, l, url, ipc, err)) != PA_OK)
-			return rc; // the listener is closed
-	} else if (rc == PA_OK && (nrv = nng_listener_start(l, 0)) != 0) {
-		rc = pa_err_set(err, PA_UNAVAILABLE, "listen on %s: %s", url,
-		    nng_strerror(nrv));
-	}
-	if (rc != PA_OK) {
-		nng_listener_close(l);
-		return rc;
-	}
-	snprintf(s->urls[s->nlisteners], sizeof(s->urls[0]), "%s", url);
-	s->listeners[s->nlisteners++] = l;
-	return PA_OK;
+	return rpc_listeners_add(s->lst, url, err);
 }
 
 int
 rpc_server_url(
     char *buf, size_t size, rpc_server *s, unsigned index, pa_err *err)
 {
-	nng_sockaddr sa;
-	const char  *scheme;
-	char         host[INET6_ADDRSTRLEN];
-
-	if (index >= s->nlisteners)
-		return pa_err_set(err, PA_NOT_FOUND, "no listener %u", index);
-	if (nng_listener_get_addr(s->listeners[index], NNG_OPT_LOCADDR, &sa))
-		return pa_err_set(
-		    err, PA_NOT_FOUND, "listener %u has no address", index);
-	scheme = rpc_tls_url(s->urls[index]) ? "tls+tcp" : "tcp";
-	switch (sa.s_family) {
-	case NNG_AF_INET:
-		inet_ntop(AF_INET, &sa.s_in.sa_addr, host, sizeof(host));
-		snprintf(buf, size, "%s://%s:%u", scheme, host,
-		    ntohs(sa.s_in.sa_port));
-		break;
-	case NNG_AF_INET6:
-		inet_ntop(AF_INET6, sa.s_in6.sa_addr, host, sizeof(host));
-		snprintf(buf, size, "%s://[%s]:%u", scheme, host,
-		    ntohs(sa.s_in6.sa_port));
-		break;
-	default:
-		snprintf(buf, size, "%s", s->urls[index]);
-	}
-	return PA_OK;
+	return rpc_listeners_url(buf, size, s->lst, index, err);
 }
 
 static const server_method *
@@ -649,23 +540,6 @@ worker_arm_timer(server_worker *w)
 
 // ---- the caller ----
 
-// The transport of the listener that accepted @p p, by its URL's scheme.
-static rpc_transport
-server_pipe_transport(rpc_server *s, nng_pipe p)
-{
-	int id = nng_listener_id(nng_pipe_listener(p));
-
-	for (unsigned i = 0; i < s->nlisteners && id > 0; i++) {
-		if (nng_listener_id(s->listeners[i]) != id)
-			continue;
-		if (strncmp(s->urls[i], "ipc://", 6) == 0)
-			return RPC_TRANSPORT_IPC;
-		return rpc_tls_url(s->urls[i]) ? RPC_TRANSPORT_TLS
-		                               : RPC_TRANSPORT_TCP;
-	}
-	return RPC_TRANSPORT_UNKNOWN;
-}
-
 // Read what the request's connection says of its peer, when a handler
 // asks (only ApplyConfig does: every other call skips the lookups); a
 // pipe that has closed since leaves the peer unknown, which callers treat
@@ -677,7 +551,7 @@ server_read_peer(rpc_peer *out, rpc_server *s, nng_pipe p)
 	bool     b    = false;
 
 	if (nng_pipe_id(p) > 0)
-		peer.transport = server_pipe_transport(s, p);
+		peer.transport = rpc_listeners_transport(s->lst, p);
 	if (peer.transport == RPC_TRANSPORT_IPC)
 		peer.has_cred = nng_pipe_get_uint64(
 		                    p, NNG_OPT_IPC_PEER_UID, &peer.uid) == 0 &&
@@ -798,7 +672,8 @@ rpc_server_start(rpc_server *s, pa_err *err)
 	for (unsigned i = 0; i < s->opts.workers; i++)
 		if ((rc = worker_init(&s->workers[i], s, err)) != PA_OK)
 			return rc;
-	if ((rc = server_pool_start(s, err)) != PA_OK)
+	if ((rc = server_pool_start(s, err)) != PA_OK ||
+	    (rc = rpc_listeners_guard(s->lst, err)) != PA_OK)
 		return rc;
 	s->started = true;
 	for (unsigned i = 0; i < s->opts.workers; i++)
@@ -855,7 +730,8 @@ rpc_server_free(rpc_server *s)
 	pthread_mutex_lock(&s->mtx);
 	s->stopping = true;
 	pthread_mutex_unlock(&s->mtx);
-	nng_close(s->sock);  // fails every pending operation
+	rpc_listeners_stop(s->lst); // it must not listen again meanwhile
+	nng_close(s->sock);         // fails every pending operation
 	server_pool_stop(s); // runs what is queued; its answers go nowhere
 	for (unsigned i = 0; s->workers != NULL && i < s->opts.workers; i++) {
 		server_worker *w = &s->workers[i];
@@ -868,9 +744,8 @@ rpc_server_free(rpc_server *s)
 		rpc_envelope_free(w->call.env);
 		pthread_mutex_destroy(&w->mtx);
 	}
-	if (s->tls != NULL)
-		nng_tls_config_free(s->tls);
-	rpc_conns_free(s->conns); // nng_close() ran every REM_POST
+	rpc_listeners_free(s->lst); // after the close: its TLS config
+	rpc_conns_free(s->conns);   // nng_close() ran every REM_POST
 	free(s->workers);
 	pthread_mutex_destroy(&s->mtx);
 	free(s);
@@ -914,7 +789,8 @@ rpc_server_get_stats(rpc_server_stats *out, rpc_server *s)
 	rpc_server_stats st = { 0 };
 
 	rpc_conns_counts(s->conns, &st.conns, &st.conns_refused);
-	*out = st;
+	st.listener_restarts = rpc_listeners_restarts(s->lst);
+	*out                 = st;
 }
 
 const char *

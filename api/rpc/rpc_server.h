@@ -128,6 +128,10 @@ int rpc_server_bind_blocking(rpc_server *s,
  * the umask plays no part.
  *
  * Every listener counts against max_conns (see rpc_server_get_stats()).
+ * Once the server has started, a guard keeps every listener accepting: a
+ * peer that closes during its handshake stops a listener of nng 1.5.2 for
+ * good, and the guard then listens again on the same address (see
+ * rpc_listeners.h).
  * @return PA_OK; PA_INVALID_ARGUMENT for a bad URL, an ipc path longer
  *         than 107 bytes, or bad TLS files; PA_FAILED_PRECONDITION as
  *         above or for an expired or not yet valid certificate;
@@ -147,9 +151,11 @@ int rpc_server_url(
 
 /** Connection figures of a server, for /metrics. */
 typedef struct rpc_server_stats {
-	uint64_t conns;         // connections open now
-	uint64_t conns_refused; // closed by the max_conns cap: newcomers
-	                        // refused and idle connections evicted
+	uint64_t conns;             // connections open now
+	uint64_t conns_refused;     // closed by the max_conns cap: newcomers
+	                            // refused and idle connections evicted
+	uint64_t listener_restarts; // listeners that stopped accepting and
+	                            // were started again (rpc_listeners.h)
 } rpc_server_stats;
 
 /**

@@ -495,7 +495,7 @@ test_rpc_server__stats_count_open_connections(void **state)
 {
 	fixture         *f     = *state;
 	rpc_client      *other = NULL;
-	rpc_server_stats st    = { 9, 9 };
+	rpc_server_stats st    = { 9, 9, 9 };
 
 	rpc_server_get_stats(&st, f->srv.srv);
 	assert_int_equal(st.conns, 1); // the fixture's client
