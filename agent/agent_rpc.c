@@ -317,15 +317,17 @@ agent_cancel_job(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	    (const Cdi__Prealloc__V1__CancelJobRequest *) msg;
 	Cdi__Prealloc__V1__CancelJobResponse resp =
 	    CDI__PREALLOC__V1__CANCEL_JOB_RESPONSE__INIT;
-	struct jobs_info job;
-	job_pb           pb;
-	pa_err           err = PA_ERR_INIT;
+	struct jobs_info         job;
+	enum jobs_cancel_outcome outcome;
+	job_pb                   pb;
+	pa_err                   err = PA_ERR_INIT;
 
 	if (req->id[0] == '\0') {
 		rpc_call_fail(call, PA_INVALID_ARGUMENT, "id is empty");
 		return;
 	}
-	if (jobs_cancel(&job, ((agent_rpc *) arg)->jobs, req->id, &err)) {
+	if (jobs_cancel(
+	        &job, &outcome, ((agent_rpc *) arg)->jobs, req->id, &err)) {
 		rpc_call_fail_err(call, &err);
 		return;
 	}
@@ -333,6 +335,8 @@ agent_cancel_job(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	    jobs_state_name(job.state));
 	agent_job_pb(&pb, &job);
 	resp.job = &pb;
+	// The wire's values are the engine's.
+	resp.outcome = (Cdi__Prealloc__V1__CancelOutcome) outcome;
 	rpc_call_reply(call, &resp.base);
 }
 

@@ -763,6 +763,22 @@ fill_check_request(const struct fill_request *req, pa_err *err)
 	return PA_OK;
 }
 
+// What a fill that failed or was cancelled leaves to report: the
+// allocation before it and the bytes it wrote stand; the allocation after
+// is the file's once put back (0 for one it created and removed).
+static void
+fill_result_partial(struct fill_ctx *c)
+{
+	struct stat st;
+
+	// Known only once a job has succeeded, as the wire says.
+	c->res.mechanism       = FILL_MECH_NONE;
+	c->res.allocated_after = 0;
+	if (!c->created && c->fd >= 0 && fstat(c->fd, &st) == 0 &&
+	    S_ISREG(st.st_mode))
+		c->res.allocated_after = (uint64_t) st.st_blocks * 512;
+}
+
 int
 fill_run(struct fill_result *out, const struct fill_request *req, pa_err *err)
 {
@@ -782,10 +798,10 @@ fill_run(struct fill_result *out, const struct fill_request *req, pa_err *err)
 		rc = fill_device(&c, &st, err);
 	else
 		rc = fill_file(&c, err);
-	if (rc != PA_OK)
-		goto done;
 	c.res.duration_ns = pa_clock_ns() - t0;
-	*out              = c.res;
+	if (rc != PA_OK)
+		fill_result_partial(&c);
+	*out = c.res;
 done:
 	if (c.own_fd && c.fd >= 0)
 		close(c.fd);

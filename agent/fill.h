@@ -90,7 +90,7 @@ struct fill_request {
 		.progress_arg = NULL, .cancel = NULL                   \
 	}
 
-/** What a successful fill did. Plain data: nothing to free. */
+/** What a fill did (see fill_run()). Plain data: nothing to free. */
 struct fill_result {
 	enum fill_method    method;     ///< FILL_FALLOC or FILL_FULL
 	enum fill_mechanism mechanism;  ///< never FILL_MECH_NONE on success
@@ -118,7 +118,11 @@ struct fill_result {
  * sector-aligned, hold no signature unless @c force, and is zeroed by
  * BLKZEROOUT, or by O_DIRECT zero writes where the ioctl is refused.
  *
- * @param[out] out  filled only on PA_OK.
+ * @param[out] out  on PA_OK, what the fill did; on a failure or a cancel
+ *                  once the request was checked, what it had done before
+ *                  it put the target back (allocated_before, bytes_written,
+ *                  duration_ns; allocated_after as the target is now). A
+ *                  request refused before any check leaves it untouched.
  * @param req       read during the call, not kept.
  * @param err       optional; on failure the code and a message.
  * @return PA_OK; PA_INVALID_ARGUMENT (bad request, misaligned or

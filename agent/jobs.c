@@ -424,25 +424,30 @@ jobs_get(struct jobs_info *out, jobs *j, const char *id, pa_err *err)
 	if ((x = jobs_find_id(j, id)) != NULL)
 		*out = x->info;
 	else
-		rc = pa_err_set(err, PA_NOT_FOUND, "no job %s", id);
+		rc = pa_err_set(err, PA_NOT_FOUND, "no job with id %s", id);
 	pthread_mutex_unlock(&j->mu);
 	return rc;
 }
 
 int
-jobs_cancel(struct jobs_info *out, jobs *j, const char *id, pa_err *err)
+jobs_cancel(struct jobs_info *out, enum jobs_cancel_outcome *outcome, jobs *j,
+    const char *id, pa_err *err)
 {
 	struct jobs_job *x;
 	int              rc = PA_OK;
 
 	pthread_mutex_lock(&j->mu);
 	if ((x = jobs_find_id(j, id)) == NULL) {
-		rc = pa_err_set(err, PA_NOT_FOUND, "no job %s", id);
+		rc = pa_err_set(err, PA_NOT_FOUND, "no job with id %s", id);
 	} else if (x->info.state == JOBS_QUEUED) {
 		jobs_cancel_queued(j, x, "cancelled while queued", out);
+		*outcome = JOBS_CANCEL_CANCELLED;
 	} else {
-		if (x->info.state == JOBS_RUNNING)
+		*outcome = JOBS_CANCEL_HAD_ENDED;
+		if (x->info.state == JOBS_RUNNING) {
 			atomic_store(&x->cancel, true);
+			*outcome = JOBS_CANCEL_STOPPING;
+		}
 		*out = x->info;
 	}
 	pthread_mutex_unlock(&j->mu);
@@ -496,7 +501,7 @@ jobs_wait(jobs *j, const char *id, uint32_t wait_ms, unsigned flags,
 	if ((x = jobs_find_id(j, id)) == NULL) {
 		pthread_mutex_unlock(&j->mu);
 		free(w);
-		return pa_err_set(err, PA_NOT_FOUND, "no job %s", id);
+		return pa_err_set(err, PA_NOT_FOUND, "no job with id %s", id);
 	}
 	w->job = x;
 	w->fn  = fn;
@@ -594,9 +599,11 @@ jobs_run_one(jobs *j, struct jobs_job *x)
 	memset(&res, 0, sizeof(res));
 	jobs_run_fill(j, x, &res, &rc, &err);
 	pthread_mutex_lock(&j->mu);
+	// A failed or cancelled fill's figures stand too: what it wrote
+	// before the rollback, and the allocation it found.
+	x->info.result = res;
 	if (rc == PA_OK) {
-		x->info.result = res;
-		x->info.done   = x->info.total;
+		x->info.done = x->info.total;
 		jobs_end_locked(j, x, JOBS_SUCCEEDED, PA_OK, "", &fire);
 	} else {
 		jobs_end_locked(j, x,

@@ -135,14 +135,23 @@ int jobs_submit(struct jobs_info *out, enum jobs_how *how_out, jobs *j,
  */
 int jobs_get(struct jobs_info *out, jobs *j, const char *id, pa_err *err);
 
+/** What jobs_cancel() found. */
+enum jobs_cancel_outcome {
+	JOBS_CANCEL_CANCELLED = 1, // it was queued: it ends CANCELLED now
+	JOBS_CANCEL_STOPPING  = 2, // it runs: it stops at its next chunk
+	JOBS_CANCEL_HAD_ENDED = 3, // it had ended: it stays as it was
+};
+
 /**
  * Cancel a job: a queued one ends CANCELLED at once; a running one is
  * asked to stop at its next chunk (the fill then restores its file). A
  * finished job stays as it is.
- * @param[out] out  the job after the request; set only on PA_OK.
- * @return PA_OK or PA_NOT_FOUND.
+ * @param[out] out      the job after the request; set only on PA_OK.
+ * @param[out] outcome  which of the three it was; set only on PA_OK.
+ * @return PA_OK, or PA_NOT_FOUND ("no job with id X").
  */
-int jobs_cancel(struct jobs_info *out, jobs *j, const char *id, pa_err *err);
+int jobs_cancel(struct jobs_info *out, enum jobs_cancel_outcome *outcome,
+    jobs *j, const char *id, pa_err *err);
 
 /**
  * Every job in the table: queued, running, and the finished ones kept.

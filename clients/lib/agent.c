@@ -171,11 +171,24 @@ pa_job_free(pa_job *job)
 }
 
 // The job answers PreallocateVolume, GetJob and CancelJob share: call,
-// then copy the one Job of the answer.
+// then copy the one Job of the answer (and CancelJob's outcome, into
+// @p outcome when not NULL).
+// The values are the wire's; one this library does not know is unknown.
+static pa_cancel_outcome
+agent_cancel_outcome(const ProtobufCMessage *resp)
+{
+	int v = (int) ((const Cdi__Prealloc__V1__CancelJobResponse *) resp)
+	            ->outcome;
+
+	return v >= PA_CANCEL_CANCELLED && v <= PA_CANCEL_HAD_ENDED
+	    ? (pa_cancel_outcome) v
+	    : PA_CANCEL_UNKNOWN;
+}
+
 static int
-agent_job_call(pa_job **out, pa_client *c, const char *method,
-    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_type,
-    uint32_t wait_ms, pa_err *err)
+agent_job_call(pa_job **out, pa_cancel_outcome *outcome, pa_client *c,
+    const char *method, const ProtobufCMessage *req,
+    const ProtobufCMessageDescriptor *resp_type, uint32_t wait_ms, pa_err *err)
 {
 	ProtobufCMessage *resp = NULL;
 	const job_pb     *j    = NULL;
@@ -185,7 +198,7 @@ agent_job_call(pa_job **out, pa_client *c, const char *method,
 	    CLIENT_REPEAT, wait_ms, err);
 	if (rc != PA_OK)
 		return rc;
-	// The three answers are `Job job = 1;` alone.
+	// The three answers are `Job job = 1;`, CancelJob's with its outcome.
 	if (resp_type ==
 	    &cdi__prealloc__v1__preallocate_volume_response__descriptor)
 		j = ((Cdi__Prealloc__V1__PreallocateVolumeResponse *) resp)
@@ -194,6 +207,8 @@ agent_job_call(pa_job **out, pa_client *c, const char *method,
 		j = ((Cdi__Prealloc__V1__GetJobResponse *) resp)->job;
 	else
 		j = ((Cdi__Prealloc__V1__CancelJobResponse *) resp)->job;
+	if (outcome != NULL)
+		*outcome = agent_cancel_outcome(resp);
 	rc = agent_job_new(out, j, err);
 	protobuf_c_message_free_unpacked(resp, NULL);
 	return rc;
@@ -227,7 +242,8 @@ pa_preallocate(
 	pb.method  = (Cdi__Prealloc__V1__Method) req->method;
 	pb.force   = req->force;
 	pb.wait_ms = req->wait_ms;
-	return agent_job_call(out, c, AGENT_SVC "PreallocateVolume", &pb.base,
+	return agent_job_call(out, NULL, c, AGENT_SVC "PreallocateVolume",
+	    &pb.base,
 	    &cdi__prealloc__v1__preallocate_volume_response__descriptor,
 	    req->wait_ms, err);
 }
@@ -244,12 +260,19 @@ pa_get_job(
 		    "pa_get_job needs an out pointer, a client and a job id");
 	pb.id      = (char *) id;
 	pb.wait_ms = wait_ms;
-	return agent_job_call(out, c, AGENT_SVC "GetJob", &pb.base,
+	return agent_job_call(out, NULL, c, AGENT_SVC "GetJob", &pb.base,
 	    &cdi__prealloc__v1__get_job_response__descriptor, wait_ms, err);
 }
 
 int
 pa_cancel_job(pa_job **out, pa_client *c, const char *id, pa_err *err)
+{
+	return pa_cancel_job_outcome(out, NULL, c, id, err);
+}
+
+int
+pa_cancel_job_outcome(pa_job **out, pa_cancel_outcome *outcome, pa_client *c,
+    const char *id, pa_err *err)
 {
 	Cdi__Prealloc__V1__CancelJobRequest pb =
 	    CDI__PREALLOC__V1__CANCEL_JOB_REQUEST__INIT;
@@ -261,7 +284,7 @@ pa_cancel_job(pa_job **out, pa_client *c, const char *id, pa_err *err)
 		    "pa_cancel_job needs a client and a job id");
 	pb.id = (char *) id;
 	// Cancelling twice is cancelling once, so it is retried.
-	rc = agent_job_call(&job, c, AGENT_SVC "CancelJob", &pb.base,
+	rc = agent_job_call(&job, outcome, c, AGENT_SVC "CancelJob", &pb.base,
 	    &cdi__prealloc__v1__cancel_job_response__descriptor, 0, err);
 	if (rc == PA_OK && out != NULL)
 		*out = job;

@@ -10,9 +10,11 @@ view_percent(json_t *obj, const pa_job *job)
 {
 	char buf[16];
 
+	// A job that ended before it knew its size did all of nothing,
+	// unless it succeeded (a device of zero bytes left to fill).
 	if (job->bytes_total == 0)
 		snprintf(buf, sizeof(buf), "%s",
-		    pa_job_state_done(job->state) ? "100%" : "-");
+		    job->state == PA_JOB_SUCCEEDED ? "100%" : "-");
 	else
 		snprintf(buf, sizeof(buf), "%u%%",
 		    (unsigned) (job->bytes_done * 100 / job->bytes_total));

@@ -629,6 +629,7 @@ static void
 test_preallocctl__preallocate_probe_jobs_job_cancel(void **state)
 {
 	char   *path = loopfs_path(fx.ext4, "plain.img"), *out = NULL, *id;
+	char   *err = NULL;
 	json_t *job, *list, *probe;
 
 	assert_int_equal(run(&out, NULL,
@@ -676,8 +677,51 @@ test_preallocctl__preallocate_probe_jobs_job_cancel(void **state)
 	assert_has(out, "succeeded");
 	free(out);
 	assert_int_equal(
-	    run(&out, NULL, "%s -o yaml cancel %s", fx.urls, id), 0);
+	    run(&out, &err, "%s -o yaml cancel %s", fx.urls, id), 0);
 	assert_has(out, id); // a finished job stays as it ended
+	assert_has(err, "had already finished (succeeded)");
+	free(out);
+	free(err);
+	// An id the agent never gave out is named as such, by both.
+	assert_int_equal(run(NULL, &err, "%s job job-nope", fx.urls), 1);
+	assert_has(err, "no job with id job-nope");
+	free(err);
+	assert_int_equal(run(NULL, &err, "%s cancel job-nope", fx.urls), 1);
+	assert_has(err, "no job with id job-nope");
+	free(err);
+	free(id);
+	free(path);
+}
+
+// A job that failed before it wrote anything is not shown as done: its
+// progress is what it did.
+static void
+test_preallocctl__a_failed_job_is_not_shown_at_100_percent(void **state)
+{
+	char   *path = loopfs_path(fx.ext4, "too-big.img"), *out = NULL, *id;
+	json_t *job;
+
+	// More than the filesystem holds: refused before any byte.
+	assert_int_equal(run(&out, NULL,
+	                     "%s -o json preallocate '%s' --size 64Gi "
+	                     "--method full",
+	                     fx.urls, path),
+	    1);
+	job = parse_json(out);
+	free(out);
+	assert_string_equal(json_str(job, "state"), "failed");
+	id = strdup(json_str(job, "id"));
+	json_decref(job);
+	assert_int_equal(run(&out, NULL, "%s jobs", fx.urls), 0);
+	{
+		const char *row = strstr(out, id);
+
+		if (row == NULL)
+			fail_msg("job %s not listed:\n%s", id, out);
+		if (strstr(row, "100%") != NULL &&
+		    strstr(row, "100%") < strchrnul(row, '\n'))
+			fail_msg("a failed job shown at 100%%:\n%s", out);
+	}
 	free(out);
 	free(id);
 	free(path);
@@ -1025,6 +1069,8 @@ main(void)
 		    test_preallocctl__config_apply_changes_the_next_decision),
 		cmocka_unit_test(
 		    test_preallocctl__preallocate_probe_jobs_job_cancel),
+		cmocka_unit_test(
+		    test_preallocctl__a_failed_job_is_not_shown_at_100_percent),
 		cmocka_unit_test(
 		    test_preallocctl__preallocate_no_wait_returns_the_job),
 		cmocka_unit_test(

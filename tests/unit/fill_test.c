@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fill.h"
@@ -323,6 +324,32 @@ test_fill__cancel_stops_within_a_chunk_and_restores(void **state)
 	assert_string_equal(before, after);
 }
 
+// A cancelled fill still says what it did: the allocation it found and
+// the zeros it wrote before it put the file back.
+static void
+test_fill__cancel_reports_what_it_did_before_the_rollback(void **state)
+{
+	struct fill_test   *t   = *state;
+	struct fill_request req = fill_test_request(t, 64 * MiB, FILL_FULL);
+	struct fill_result  res;
+	struct stat         st;
+
+	assert_int_equal(testlib_write_random(t->path, 0, MiB, 9), 0);
+	assert_int_equal(stat(t->path, &st), 0);
+	assert_true(st.st_blocks > 0);
+	memset(&res, 0xff, sizeof(res));
+	t->fc.cancel_at = 8 * MiB;
+	assert_int_equal(fill_run(&res, &req, NULL), PA_CANCELLED);
+	assert_int_equal(res.allocated_before, (uint64_t) st.st_blocks * 512);
+	assert_true(res.bytes_written >= 8 * MiB - MiB);
+	assert_true(res.bytes_written <= t->fc.last_done);
+	assert_true(res.duration_ns > 0);
+	// Back to 1 MiB: its allocation is what it was.
+	assert_int_equal(stat(t->path, &st), 0);
+	assert_int_equal(res.allocated_after, (uint64_t) st.st_blocks * 512);
+	assert_int_equal(res.mechanism, FILL_MECH_NONE);
+}
+
 static void
 test_fill__cancel_removes_a_file_it_created(void **state)
 {
@@ -375,6 +402,8 @@ main(void)
 		FILL_TEST(test_fill__shrink_is_refused),
 		FILL_TEST(test_fill__more_than_free_is_refused_untouched),
 		FILL_TEST(test_fill__cancel_stops_within_a_chunk_and_restores),
+		FILL_TEST(
+		    test_fill__cancel_reports_what_it_did_before_the_rollback),
 		FILL_TEST(test_fill__cancel_removes_a_file_it_created),
 		FILL_TEST(test_fill__offset_leaves_the_prefix_alone),
 	};

@@ -254,15 +254,19 @@ test_jobs__cancel_queued_at_once_and_running_at_next_chunk(void **state)
 	struct jobs_request a = request(f, "a.img", 64 * MiB, FILL_FULL, "");
 	struct jobs_request b = request(f, "b.img", 64 * MiB, FILL_FULL, "");
 	struct jobs_info    ra, qb, x;
+	enum jobs_cancel_outcome how;
+	pa_err                   err = PA_ERR_INIT;
 
 	start(f, 1, 4, true);
 	ra = submit(f, &a, NULL);
 	await_state(f, ra.id, JOBS_RUNNING);
 	qb = submit(f, &b, NULL);
-	assert_int_equal(jobs_cancel(&x, f->j, qb.id, NULL), PA_OK);
+	assert_int_equal(jobs_cancel(&x, &how, f->j, qb.id, NULL), PA_OK);
+	assert_int_equal(how, JOBS_CANCEL_CANCELLED);
 	assert_int_equal(x.state, JOBS_CANCELLED);
 	assert_int_equal(x.error_code, PA_CANCELLED);
-	assert_int_equal(jobs_cancel(&x, f->j, ra.id, NULL), PA_OK);
+	assert_int_equal(jobs_cancel(&x, &how, f->j, ra.id, NULL), PA_OK);
+	assert_int_equal(how, JOBS_CANCEL_STOPPING);
 	assert_int_equal(x.state, JOBS_RUNNING); // it stops at its next chunk
 	gate_open(&f->g);
 	x = await_state(f, ra.id, JOBS_CANCELLED);
@@ -270,7 +274,15 @@ test_jobs__cancel_queued_at_once_and_running_at_next_chunk(void **state)
 	// The fill created a.img and put things back: it is gone.
 	assert_int_equal(testlib_file_size(a.target.path), -1);
 	assert_int_equal(testlib_file_size(b.target.path), -1);
-	assert_int_equal(jobs_cancel(&x, f->j, "job-nope", NULL), PA_NOT_FOUND);
+	// Both have ended: a second cancel changes nothing, and says so.
+	assert_int_equal(jobs_cancel(&x, &how, f->j, ra.id, NULL), PA_OK);
+	assert_int_equal(how, JOBS_CANCEL_HAD_ENDED);
+	assert_int_equal(x.state, JOBS_CANCELLED);
+	assert_int_equal(jobs_cancel(&x, &how, f->j, qb.id, NULL), PA_OK);
+	assert_int_equal(how, JOBS_CANCEL_HAD_ENDED);
+	assert_int_equal(
+	    jobs_cancel(&x, &how, f->j, "job-nope", &err), PA_NOT_FOUND);
+	assert_string_equal(err.msg, "no job with id job-nope");
 	assert_int_equal(jobs_get(&x, f->j, "job-nope", NULL), PA_NOT_FOUND);
 }
 

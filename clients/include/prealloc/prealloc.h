@@ -88,7 +88,7 @@ typedef struct pa_volume {
 /** The policy service's answer. */
 typedef struct pa_decision {
 	bool        preallocate;
-	const char *decided_by;          // dataVolume, storageClass, global, default
+	const char *decided_by; // dataVolume, storageClass, global, default
 	const char *filesystem_overhead; // "0.06"
 	uint64_t    generation;          // of the config that answered
 } pa_decision;
@@ -101,8 +101,8 @@ typedef struct pa_decision {
  * @return PA_OK, PA_INVALID_ARGUMENT (a bad storage class name),
  *         PA_UNAVAILABLE, PA_DEADLINE_EXCEEDED, or the service's status.
  */
-PA_EXPORT int pa_resolve(pa_decision **out, pa_client *c,
-    const pa_volume *vol, pa_err *err);
+PA_EXPORT int pa_resolve(
+    pa_decision **out, pa_client *c, const pa_volume *vol, pa_err *err);
 
 /** Free a decision; NULL is a no-op. */
 PA_EXPORT void pa_decision_free(pa_decision *d);
@@ -150,8 +150,7 @@ PA_EXPORT void pa_config_free(pa_config *cfg);
  *         config file; PA_UNAVAILABLE; PA_DEADLINE_EXCEEDED.
  */
 PA_EXPORT int pa_apply_config(uint64_t *generation_out, pa_client *c,
-    const char *yaml, uint64_t expected_generation, bool strict,
-    pa_err *err);
+    const char *yaml, uint64_t expected_generation, bool strict, pa_err *err);
 
 /**
  * Validate a CDIConfig YAML stream here, as the policy service would on
@@ -259,8 +258,8 @@ PA_EXPORT int pa_method_parse(pa_method *out, const char *name, pa_err *err);
  *         PA_ABORTED (another job holds the target), PA_RESOURCE_EXHAUSTED
  *         (queue full), PA_UNAVAILABLE, PA_DEADLINE_EXCEEDED.
  */
-PA_EXPORT int pa_preallocate(pa_job **out, pa_client *c,
-    const pa_prealloc_req *req, pa_err *err);
+PA_EXPORT int pa_preallocate(
+    pa_job **out, pa_client *c, const pa_prealloc_req *req, pa_err *err);
 
 /**
  * Told of a job's progress while pa_preallocate_wait() or pa_wait_job()
@@ -288,16 +287,34 @@ PA_EXPORT int pa_wait_job(pa_job **out, pa_client *c, const char *id,
  * Fetch job @p id, waiting up to @p wait_ms for it to end.
  * @return PA_OK, PA_NOT_FOUND, PA_UNAVAILABLE, PA_DEADLINE_EXCEEDED.
  */
-PA_EXPORT int pa_get_job(pa_job **out, pa_client *c, const char *id,
-    uint32_t wait_ms, pa_err *err);
+PA_EXPORT int pa_get_job(
+    pa_job **out, pa_client *c, const char *id, uint32_t wait_ms, pa_err *err);
 
 /**
  * Ask the agent to stop job @p id at its next chunk.
  * @param[out] out  optional; the job as the agent answered.
  * @return PA_OK, PA_NOT_FOUND, PA_UNAVAILABLE.
  */
-PA_EXPORT int pa_cancel_job(pa_job **out, pa_client *c, const char *id,
-    pa_err *err);
+PA_EXPORT int pa_cancel_job(
+    pa_job **out, pa_client *c, const char *id, pa_err *err);
+
+/** What a cancel found (pa_cancel_job_outcome()). */
+typedef enum pa_cancel_outcome {
+	PA_CANCEL_UNKNOWN   = 0, // an agent too old to say
+	PA_CANCEL_CANCELLED = 1, // the job was queued: it never ran
+	PA_CANCEL_STOPPING  = 2, // it runs: it stops at its next chunk
+	PA_CANCEL_HAD_ENDED = 3, // it had ended before: nothing changed
+} pa_cancel_outcome;
+
+/**
+ * As pa_cancel_job(), and say what the agent found.
+ * @param[out] outcome  optional; set on PA_OK. A cancel retried after a
+ *                      lost answer may find the job its first try
+ *                      cancelled, and say PA_CANCEL_HAD_ENDED.
+ * @return as pa_cancel_job().
+ */
+PA_EXPORT int pa_cancel_job_outcome(pa_job **out, pa_cancel_outcome *outcome,
+    pa_client *c, const char *id, pa_err *err);
 
 /** Free a job; NULL is a no-op. */
 PA_EXPORT void pa_job_free(pa_job *job);
@@ -344,8 +361,8 @@ typedef struct pa_probe {
 } pa_probe;
 
 /** @param[out] out  free it with pa_probe_free(). */
-PA_EXPORT int pa_probe_target(pa_probe **out, pa_client *c, const char *path,
-    pa_err *err);
+PA_EXPORT int pa_probe_target(
+    pa_probe **out, pa_client *c, const char *path, pa_err *err);
 
 /** Free a probe; NULL is a no-op. */
 PA_EXPORT void pa_probe_free(pa_probe *p);
@@ -359,14 +376,14 @@ typedef enum pa_volume_mode {
 
 /** What a DataVolume manifest says that provisioning needs. */
 typedef struct pa_datavolume {
-	const char    *name;
-	const char    *namespace_; // "" when absent
-	pa_tristate    preallocation;
-	const char    *storage_class; // spec.pvc or spec.storage; "" when absent
-	uint64_t       size;          // resources.requests.storage, in bytes
+	const char *name;
+	const char *namespace_; // "" when absent
+	pa_tristate preallocation;
+	const char *storage_class; // spec.pvc or spec.storage; "" when absent
+	uint64_t    size;          // resources.requests.storage, in bytes
 	pa_volume_mode volume_mode;
 	const char    *source; // http, registry, s3, gcs, imageio, vddk,
-			       // upload, blank or pvc
+	                       // upload, blank or pvc
 } pa_datavolume;
 
 /**
@@ -406,7 +423,7 @@ PA_EXPORT int pa_disk_image_size(
 typedef struct pa_provision_req {
 	const pa_datavolume *dv;
 	const char *volume; // the mount directory (disk.img goes inside) or
-			    // the block device
+	                    // the block device
 	const char *image;  // optional raw image to write first
 	pa_method   method;
 	bool        force;
