@@ -25,7 +25,7 @@ for lib in "$@"; do
 	[ -z "$others" ] ||
 		fail "$lib defines global symbols outside pa_:" $others
 	server=$(nm "$lib" |
-		grep -E ' (rpc_server|rpc_conns|rpc_ipc|rpc_tls_server)_' || true)
+		grep -E ' (rpc_server|rpc_conns|rpc_ipc|rpc_listeners|rpc_tls_server)_' || true)
 	[ -z "$server" ] || fail "$lib carries server code: $server"
 done
 echo "only pa_ symbols are global in: $*"
