@@ -140,6 +140,9 @@ agent_job_pb(job_pb *pb, const struct jobs_info *job)
 	pb->mechanism = (char *) agent_mechanism_string(job->result.mechanism);
 	pb->mechanism_used   = agent_mechanism_pb(job->result.mechanism);
 	pb->used_method      = agent_method_used_pb(job);
+	pb->lane             = job->req.lane == JOBS_LANE_FAST
+	                ? CDI__PREALLOC__V1__JOB_LANE__JOB_LANE_FAST
+	                : CDI__PREALLOC__V1__JOB_LANE__JOB_LANE_WRITER;
 	pb->filesystem       = (char *) job->result.target;
 	pb->bytes_done       = job->done;
 	pb->bytes_total      = job->total;
@@ -236,13 +239,14 @@ agent_answer_later(rpc_call *call, jobs *j, const char *id, uint32_t wait_ms,
 // confinement opened (read-only: the worker claims it for writing).
 static int
 agent_check_target(struct confine_target *t, const agent_rpc *a,
-    const char *path, const struct jobs_request *jr, pa_err *err)
+    const char *path, struct jobs_request *jr, pa_err *err)
 {
 	int rc;
 
 	if ((rc = confine_open(t, a->conf, path, CONFINE_READ, err)))
 		return rc;
-	rc = jobs_check_target(t, jr, err);
+	if ((rc = jobs_check_target(t, jr, err)) == PA_OK)
+		jr->lane = jobs_classify(t, jr);
 	confine_target_close(t);
 	return rc;
 }

@@ -59,11 +59,11 @@ jobevents_log_start(const struct jobs_info *job)
 
 	pa_log(PA_LOG_INFO, "job.started",
 	    "job=%s request_id=%s target=%s method=%s size=%" PRIu64
-	    " offset=%" PRIu64,
+	    " offset=%" PRIu64 " lane=%s",
 	    job->id, pa_log_quote(rid, sizeof(rid), job->req.request_id),
 	    pa_log_quote(target, sizeof(target), job->req.target.path),
 	    fill_method_name(job->req.target.method), job->req.target.size,
-	    job->req.target.offset);
+	    job->req.target.offset, jobs_lane_name(job->req.lane));
 }
 
 static void

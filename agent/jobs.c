@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "jobs.h"
+#include "probe.h"
 #include "prealloc/util.h"
 #include "prealloc/taskq.h"
 
@@ -59,7 +60,8 @@ struct jobs {
 	bool                draining, stopping;
 	uint32_t            id_prefix;
 	uint64_t            id_next;
-	pa_taskq           *workers; // max_running threads
+	pa_taskq           *workers; // max_running threads: the writers
+	pa_taskq           *fast;    // max_fast threads, or NULL
 	pthread_t           timer_thread;
 	bool                timer_started;
 };
@@ -346,7 +348,11 @@ jobs_enqueue(jobs *j, struct jobs_job *x)
 	x->task.fn      = jobs_task_run;
 	x->task.arg     = x;
 	x->task_pending = true;
-	pa_taskq_submit(j->workers, &x->task);
+	// Each lane is FIFO; a fast job never waits behind a writer.
+	pa_taskq_submit(x->info.req.lane == JOBS_LANE_FAST && j->fast != NULL
+	        ? j->fast
+	        : j->workers,
+	    &x->task);
 }
 
 // The job @p req repeats, if any. @return PA_OK with *found set or NULL.
@@ -557,6 +563,28 @@ jobs_check_target(
 	    req->target.offset, err);
 }
 
+enum jobs_lane
+jobs_classify(const struct confine_target *t, const struct jobs_request *req)
+{
+	enum fill_method m = req->target.method;
+
+	if (t->kind == CONFINE_DEVICE || m == FILL_FULL)
+		return JOBS_LANE_WRITER;
+	if (m == FILL_FALLOC)
+		return JOBS_LANE_FAST; // it falls back to nothing: it fails
+	// auto: fast where fallocate is known to work on this filesystem.
+	return probe_falloc_works(t->dirfd >= 0 ? t->dirfd : t->fd) ==
+	        PROBE_FALLOC_YES
+	    ? JOBS_LANE_FAST
+	    : JOBS_LANE_WRITER;
+}
+
+const char *
+jobs_lane_name(enum jobs_lane lane)
+{
+	return lane == JOBS_LANE_FAST ? "fast" : "writer";
+}
+
 // Run one job's fill, without the lock.
 static void
 jobs_run_fill(
@@ -728,6 +756,9 @@ jobs_start_threads(jobs *j, pa_err *err)
 
 	if ((r = pa_taskq_new(&j->workers, j->o.max_running, err)) != PA_OK)
 		return r;
+	if (j->o.max_fast > 0 &&
+	    (r = pa_taskq_new(&j->fast, j->o.max_fast, err)) != PA_OK)
+		return r;
 	if ((r = pthread_create(&j->timer_thread, NULL, jobs_timer, j)) != 0)
 		return pa_err_set(
 		    err, PA_INTERNAL, "start the job timer: %s", strerror(r));
@@ -820,6 +851,7 @@ jobs_free(jobs *j)
 	pthread_cond_broadcast(&j->timer);
 	pthread_mutex_unlock(&j->mu);
 	pa_taskq_free(j->workers); // what is left finds it stopping
+	pa_taskq_free(j->fast);
 	if (j->timer_started)
 		pthread_join(j->timer_thread, NULL);
 	jobs_take_waiters(j, &fire, jobs_pick_all, NULL);

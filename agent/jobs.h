@@ -29,9 +29,20 @@ enum jobs_state {
 #define JOBS_REQUEST_ID_SIZE 128
 
 /** What to do. Plain data. */
+/**
+ * A job's cost class, decided before it is queued (jobs_classify()): jobs
+ * whose cost does not grow with size never wait behind jobs that write
+ * data, which may take minutes.
+ */
+enum jobs_lane {
+	JOBS_LANE_WRITER = 0, ///< writes data: zeros, or a device zeroed
+	JOBS_LANE_FAST   = 1, ///< fallocate on a filesystem that has it
+};
+
 struct jobs_request {
 	char               request_id[JOBS_REQUEST_ID_SIZE]; ///< "" for none
 	struct fill_target target; ///< its path vetted by the caller
+	enum jobs_lane     lane;   ///< which pool runs it
 };
 
 /** A job as it is at one moment. Plain data: nothing to free. */
@@ -57,7 +68,8 @@ typedef void (*jobs_event_fn)(void *arg, const struct jobs_info *job);
 
 /** Settings; start from JOBS_OPTS_INIT. */
 struct jobs_opts {
-	unsigned      max_running;   ///< workers: fills at once
+	unsigned      max_running;   ///< workers: fills that write data
+	unsigned      max_fast;      ///< workers of the fast lane (0: none)
 	unsigned      max_queue;     ///< queued jobs; more are refused
 	unsigned      keep_finished; ///< finished jobs kept, newest first
 	uint32_t      keep_ms;       ///< and for at most this long
@@ -73,11 +85,11 @@ struct jobs_opts {
 	const confine *conf;
 };
 
-#define JOBS_OPTS_INIT                                                   \
-	{                                                                \
-		.max_running = 2, .max_queue = 64, .keep_finished = 256, \
-		.keep_ms = 3600u * 1000u, .on_event = NULL, .arg = NULL, \
-		.conf = NULL                                             \
+#define JOBS_OPTS_INIT                                            \
+	{                                                         \
+		.max_running = 2, .max_fast = 2, .max_queue = 64, \
+		.keep_finished = 256, .keep_ms = 3600u * 1000u,   \
+		.on_event = NULL, .arg = NULL, .conf = NULL       \
 	}
 
 /** How jobs_submit() found its job. */
@@ -152,6 +164,18 @@ enum jobs_cancel_outcome {
  */
 int jobs_cancel(struct jobs_info *out, enum jobs_cancel_outcome *outcome,
     jobs *j, const char *id, pa_err *err);
+
+/**
+ * The lane of @p req on @p t, the target confinement opened: the fast one
+ * for fallocate, and for auto where the filesystem is known to have it
+ * (probe_falloc_works(), learnt once per filesystem); the writers' lane
+ * for full, for devices, and where fallocate support is not known.
+ */
+enum jobs_lane jobs_classify(
+    const struct confine_target *t, const struct jobs_request *req);
+
+/** @return "fast" or "writer". */
+const char *jobs_lane_name(enum jobs_lane lane);
 
 /**
  * Every job in the table: queued, running, and the finished ones kept.

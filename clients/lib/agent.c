@@ -96,6 +96,20 @@ agent_job_string(pa_job *job, size_t i)
 	    const char **) (void *) ((char *) job + agent_job_strings[i].job);
 }
 
+// A static string: nothing to copy into the arena.
+static const char *
+agent_lane_name(Cdi__Prealloc__V1__JobLane lane)
+{
+	switch (lane) {
+	case CDI__PREALLOC__V1__JOB_LANE__JOB_LANE_FAST:
+		return "fast";
+	case CDI__PREALLOC__V1__JOB_LANE__JOB_LANE_WRITER:
+		return "writer";
+	default:
+		return "";
+	}
+}
+
 // Copy a wire job into @p dst, its strings into @p root's arena.
 static bool
 agent_job_copy(void *root, pa_job *dst, const job_pb *j)
@@ -130,6 +144,7 @@ agent_job_copy(void *root, pa_job *dst, const job_pb *j)
 	dst->started_unix_ms  = j->started_unix_ms;
 	dst->finished_unix_ms = j->finished_unix_ms;
 	dst->duration_ms      = j->duration_ms;
+	dst->lane             = agent_lane_name(j->lane);
 	return true;
 }
 

@@ -72,6 +72,7 @@ view_job(const pa_job *job, output_format f, bool brief)
 	output_str(o, "methodUsed", job->method_used);
 	output_str(o, "mechanism", job->mechanism);
 	output_str(o, "filesystem", job->filesystem);
+	output_str(o, "lane", job->lane);
 	output_str(o, "fallbackNote", job->fallback_note);
 	output_size(o, f, "bytesDone", job->bytes_done);
 	output_size(o, f, "bytesTotal", job->bytes_total);

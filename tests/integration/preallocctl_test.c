@@ -642,6 +642,7 @@ test_preallocctl__preallocate_probe_jobs_job_cancel(void **state)
 	assert_string_equal(json_str(job, "state"), "succeeded");
 	assert_string_equal(json_str(job, "methodUsed"), "falloc");
 	assert_string_equal(json_str(job, "mechanism"), "fallocate");
+	assert_string_equal(json_str(job, "lane"), "fast");
 	assert_int_equal(
 	    json_integer_value(json_object_get(job, "bytesTotal")), 16 * MiB);
 	id = strdup(json_str(job, "id"));
@@ -710,6 +711,7 @@ test_preallocctl__a_failed_job_is_not_shown_at_100_percent(void **state)
 	job = parse_json(out);
 	free(out);
 	assert_string_equal(json_str(job, "state"), "failed");
+	assert_string_equal(json_str(job, "lane"), "writer"); // zeros
 	id = strdup(json_str(job, "id"));
 	json_decref(job);
 	assert_int_equal(run(&out, NULL, "%s jobs", fx.urls), 0);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // jobs_test.c: the job table on plain files: idempotency, joining, the
 // bounded pool and queue, cancel, waiters and shutdown.
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "jobs.h"
+#include "probe.h"
 #include "testlib.h"
 
 // Holds every job in its start event (on the worker, before the fill)
@@ -286,6 +288,62 @@ test_jobs__cancel_queued_at_once_and_running_at_next_chunk(void **state)
 	assert_int_equal(jobs_get(&x, f->j, "job-nope", NULL), PA_NOT_FOUND);
 }
 
+// A fallocate job does not wait behind jobs that write data: with the
+// one writer busy and another writer queued, it starts at once on the
+// fast lane.
+static void
+test_jobs__fast_lane_does_not_wait_behind_writers(void **state)
+{
+	struct fx          *f  = *state;
+	struct jobs_request w1 = request(f, "w1.img", 8 * MiB, FILL_FULL, "");
+	struct jobs_request w2 = request(f, "w2.img", 8 * MiB, FILL_FULL, "");
+	struct jobs_request fa = request(f, "f.img", 8 * MiB, FILL_FALLOC, "");
+	struct jobs_info    a, b, c, x;
+
+	fa.lane = JOBS_LANE_FAST;
+	start(f, 1, 8, true);
+	a = submit(f, &w1, NULL);
+	await_state(f, a.id, JOBS_RUNNING);
+	b = submit(f, &w2, NULL);
+	c = submit(f, &fa, NULL);
+	await_state(f, c.id, JOBS_RUNNING); // held in the gate, but started
+	assert_int_equal(jobs_get(&x, f->j, b.id, NULL), PA_OK);
+	assert_int_equal(x.state, JOBS_QUEUED);
+	gate_open(&f->g);
+	await_state(f, a.id, JOBS_SUCCEEDED);
+	await_state(f, b.id, JOBS_SUCCEEDED);
+	x = await_state(f, c.id, JOBS_SUCCEEDED);
+	assert_int_equal(x.req.lane, JOBS_LANE_FAST);
+}
+
+// The lane comes from what the job does, never from the caller's wish.
+static void
+test_jobs__classify_by_method_and_target(void **state)
+{
+	struct fx            *f     = *state;
+	struct confine_target t     = CONFINE_TARGET_INIT;
+	struct jobs_request   r     = request(f, "c.img", MiB, FILL_FULL, "");
+	int                   dirfd = open(f->dir, O_RDONLY | O_DIRECTORY);
+
+	assert_true(dirfd >= 0);
+	t.kind  = CONFINE_FILE;
+	t.dirfd = dirfd;
+	assert_int_equal(jobs_classify(&t, &r), JOBS_LANE_WRITER);
+	r.target.method = FILL_FALLOC;
+	assert_int_equal(jobs_classify(&t, &r), JOBS_LANE_FAST);
+	r.target.method = FILL_AUTO;
+	assert_int_equal(jobs_classify(&t, &r),
+	    probe_falloc_works(dirfd) == PROBE_FALLOC_YES ? JOBS_LANE_FAST
+	                                                  : JOBS_LANE_WRITER);
+	t.kind = CONFINE_DEVICE; // zeroing a device grows with its size
+	assert_int_equal(jobs_classify(&t, &r), JOBS_LANE_WRITER);
+	r.target.method = FILL_FALLOC;
+	assert_int_equal(jobs_classify(&t, &r), JOBS_LANE_WRITER);
+	assert_string_equal(jobs_lane_name(JOBS_LANE_FAST), "fast");
+	assert_string_equal(jobs_lane_name(JOBS_LANE_WRITER), "writer");
+	close(dirfd);
+}
+
 static void
 test_jobs__at_most_max_running_at_once(void **state)
 {
@@ -512,6 +570,8 @@ main(void)
 		T(test_jobs__same_target_joins_or_is_aborted),
 		T(test_jobs__full_queue_is_resource_exhausted),
 		T(test_jobs__cancel_queued_at_once_and_running_at_next_chunk),
+		T(test_jobs__fast_lane_does_not_wait_behind_writers),
+		T(test_jobs__classify_by_method_and_target),
 		T(test_jobs__at_most_max_running_at_once),
 		T(test_jobs__waiters_end_on_deadline_or_job_end),
 		T(test_jobs__progress_waiter_sees_progress),

@@ -230,6 +230,9 @@ typedef struct pa_job {
 	int64_t      started_unix_ms;
 	int64_t      finished_unix_ms;
 	uint64_t     duration_ms;
+	/** The agent's pool that runs it: "fast" (fallocate: it never waits
+	 * behind jobs that write data) or "writer"; "" from older agents. */
+	const char *lane;
 } pa_job;
 
 /** @return true when @p state is SUCCEEDED, FAILED or CANCELLED. */
