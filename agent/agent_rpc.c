@@ -246,7 +246,7 @@ agent_check_target(struct confine_target *t, const agent_rpc *a,
 	if ((rc = confine_open(t, a->conf, path, CONFINE_READ, err)))
 		return rc;
 	if ((rc = jobs_check_target(t, jr, err)) == PA_OK)
-		jr->lane = jobs_classify(t, jr);
+		jobs_classify(jr, t);
 	confine_target_close(t);
 	return rc;
 }

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "disk.h"
 #include "jobs.h"
 #include "probe.h"
 #include "prealloc/util.h"
@@ -36,7 +38,14 @@ struct jobs_job {
 	// was cancelled meanwhile.
 	pa_task task;
 	bool    task_pending;
+	bool    dispatched; // a writer holding a writer slot and a disk slot
 	jobs   *owner;
+};
+
+// How many writers a disk has now; the table holds at most max_running.
+struct jobs_disk {
+	dev_t    disk;
+	unsigned writers;
 };
 
 struct jobs_waiter {
@@ -62,6 +71,8 @@ struct jobs {
 	uint64_t            id_next;
 	pa_taskq           *workers; // max_running threads: the writers
 	pa_taskq           *fast;    // max_fast threads, or NULL
+	unsigned            writing; // writers dispatched (<= max_running)
+	struct jobs_disk   *disks;   // max_running entries
 	pthread_t           timer_thread;
 	bool                timer_started;
 };
@@ -330,6 +341,82 @@ jobs_new_job(struct jobs_job **out, jobs *j, const struct jobs_request *req)
 
 static void jobs_task_run(void *arg);
 
+// ---- the writers' scheduler ----
+//
+// Writers are queued per disk: at most writers_per_disk run on one disk,
+// and different disks go on in parallel up to max_running. Within a disk
+// the order is FIFO, the order requests came in: the fast lane already
+// takes the jobs whose cost does not grow with size, and shortest first
+// would let a stream of small imports starve a large one for ever.
+
+static bool
+jobs_on_fast_lane(const jobs *j, const struct jobs_job *x)
+{
+	return x->info.req.lane == JOBS_LANE_FAST && j->fast != NULL;
+}
+
+static struct jobs_disk *
+jobs_disk_slot(jobs *j, dev_t disk, bool make)
+{
+	struct jobs_disk *free_slot = NULL;
+
+	for (unsigned i = 0; i < j->o.max_running; i++) {
+		if (j->disks[i].writers > 0 && j->disks[i].disk == disk)
+			return &j->disks[i];
+		if (j->disks[i].writers == 0 && free_slot == NULL)
+			free_slot = &j->disks[i];
+	}
+	if (make && free_slot != NULL)
+		free_slot->disk = disk;
+	return make ? free_slot : NULL;
+}
+
+static bool
+jobs_disk_has_room(jobs *j, dev_t disk)
+{
+	const struct jobs_disk *d = jobs_disk_slot(j, disk, false);
+
+	// Disk 0 is not known (a caller that did not classify): nothing to
+	// share, so only max_running holds it.
+	return j->o.writers_per_disk == 0 || disk == 0 || d == NULL ||
+	    d->writers < j->o.writers_per_disk;
+}
+
+// Hand queued writers to the pool while there are slots: the first in
+// the queue whose disk has room, in turn. Called with the lock.
+static void
+jobs_dispatch(jobs *j)
+{
+	for (struct jobs_job *q = j->qhead;
+	     q != NULL && j->writing < j->o.max_running && !j->stopping;
+	     q = q->qnext) {
+		if (q->dispatched || jobs_on_fast_lane(j, q) ||
+		    !jobs_disk_has_room(j, q->info.req.disk))
+			continue;
+		q->dispatched = true;
+		jobs_disk_slot(j, q->info.req.disk, true)->writers++;
+		j->writing++;
+		q->task_pending = true;
+		pa_taskq_submit(j->workers, &q->task);
+	}
+}
+
+// A writer is done with its slots (it ended, or was cancelled before it
+// ran): give them to the next. Called with the lock.
+static void
+jobs_release(jobs *j, struct jobs_job *x)
+{
+	struct jobs_disk *d;
+
+	if (!x->dispatched)
+		return;
+	x->dispatched = false;
+	if ((d = jobs_disk_slot(j, x->info.req.disk, false)) != NULL)
+		d->writers--;
+	j->writing--;
+	jobs_dispatch(j);
+}
+
 static void
 jobs_enqueue(jobs *j, struct jobs_job *x)
 {
@@ -344,15 +431,17 @@ jobs_enqueue(jobs *j, struct jobs_job *x)
 		j->qhead = x;
 	j->qtail = x;
 	j->queued++;
-	x->owner        = j;
-	x->task.fn      = jobs_task_run;
-	x->task.arg     = x;
-	x->task_pending = true;
-	// Each lane is FIFO; a fast job never waits behind a writer.
-	pa_taskq_submit(x->info.req.lane == JOBS_LANE_FAST && j->fast != NULL
-	        ? j->fast
-	        : j->workers,
-	    &x->task);
+	x->owner    = j;
+	x->task.fn  = jobs_task_run;
+	x->task.arg = x;
+	// A fast job never waits behind a writer; writers wait for a slot
+	// on their disk.
+	if (jobs_on_fast_lane(j, x)) {
+		x->task_pending = true;
+		pa_taskq_submit(j->fast, &x->task);
+	} else {
+		jobs_dispatch(j);
+	}
 }
 
 // The job @p req repeats, if any. @return PA_OK with *found set or NULL.
@@ -563,8 +652,9 @@ jobs_check_target(
 	    req->target.offset, err);
 }
 
-enum jobs_lane
-jobs_classify(const struct confine_target *t, const struct jobs_request *req)
+// The lane: see jobs.h.
+static enum jobs_lane
+jobs_lane_of(const struct jobs_request *req, const struct confine_target *t)
 {
 	enum fill_method m = req->target.method;
 
@@ -577,6 +667,19 @@ jobs_classify(const struct confine_target *t, const struct jobs_request *req)
 	        PROBE_FALLOC_YES
 	    ? JOBS_LANE_FAST
 	    : JOBS_LANE_WRITER;
+}
+
+void
+jobs_classify(struct jobs_request *req, const struct confine_target *t)
+{
+	struct stat st;
+	int         fd = t->fd >= 0 ? t->fd : t->dirfd;
+
+	req->lane = jobs_lane_of(req, t);
+	req->disk = 0;
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		req->disk =
+		    disk_of(S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev);
 }
 
 const char *
@@ -638,6 +741,7 @@ jobs_run_one(jobs *j, struct jobs_job *x)
 		    rc == PA_CANCELLED ? JOBS_CANCELLED : JOBS_FAILED, rc,
 		    err.msg, &fire);
 	}
+	jobs_release(j, x);
 	snap = x->info; // x may be pruned from here on
 	jobs_prune(j, jobs_mono_ms());
 	pthread_mutex_unlock(&j->mu);
@@ -660,6 +764,7 @@ jobs_task_run(void *arg)
 	pthread_mutex_lock(&j->mu);
 	x->task_pending = false;
 	if (j->stopping || x->info.state != JOBS_QUEUED) {
+		jobs_release(j, x); // cancelled while it waited for a worker
 		pthread_mutex_unlock(&j->mu);
 		return;
 	}
@@ -754,6 +859,8 @@ jobs_start_threads(jobs *j, pa_err *err)
 {
 	int r;
 
+	if ((j->disks = calloc(j->o.max_running, sizeof(*j->disks))) == NULL)
+		return pa_err_errno(err, ENOMEM, "disk table");
 	if ((r = pa_taskq_new(&j->workers, j->o.max_running, err)) != PA_OK)
 		return r;
 	if (j->o.max_fast > 0 &&
@@ -865,5 +972,6 @@ jobs_free(jobs *j)
 	pthread_cond_destroy(&j->timer);
 	pthread_cond_destroy(&j->idle);
 	pthread_mutex_destroy(&j->mu);
+	free(j->disks);
 	free(j);
 }

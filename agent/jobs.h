@@ -43,6 +43,8 @@ struct jobs_request {
 	char               request_id[JOBS_REQUEST_ID_SIZE]; ///< "" for none
 	struct fill_target target; ///< its path vetted by the caller
 	enum jobs_lane     lane;   ///< which pool runs it
+	dev_t              disk;   ///< the disk it writes to (disk_of()); 0:
+	                           ///< not known, not limited per disk
 };
 
 /** A job as it is at one moment. Plain data: nothing to free. */
@@ -68,13 +70,14 @@ typedef void (*jobs_event_fn)(void *arg, const struct jobs_info *job);
 
 /** Settings; start from JOBS_OPTS_INIT. */
 struct jobs_opts {
-	unsigned      max_running;   ///< workers: fills that write data
-	unsigned      max_fast;      ///< workers of the fast lane (0: none)
-	unsigned      max_queue;     ///< queued jobs; more are refused
-	unsigned      keep_finished; ///< finished jobs kept, newest first
-	uint32_t      keep_ms;       ///< and for at most this long
-	jobs_event_fn on_event;      ///< optional
-	void         *arg;           ///< passed to on_event
+	unsigned      max_running;      ///< workers: fills that write data
+	unsigned      max_fast;         ///< workers of the fast lane (0: none)
+	unsigned      writers_per_disk; ///< writers on one disk (0: no cap)
+	unsigned      max_queue;        ///< queued jobs; more are refused
+	unsigned      keep_finished;    ///< finished jobs kept, newest first
+	uint32_t      keep_ms;          ///< and for at most this long
+	jobs_event_fn on_event;         ///< optional
+	void         *arg;              ///< passed to on_event
 	/**
 	 * Optional, borrowed for the table's life. With it, a job's target
 	 * is opened by confine_recheck() right before its fill, and the fill
@@ -85,11 +88,12 @@ struct jobs_opts {
 	const confine *conf;
 };
 
-#define JOBS_OPTS_INIT                                            \
-	{                                                         \
-		.max_running = 2, .max_fast = 2, .max_queue = 64, \
-		.keep_finished = 256, .keep_ms = 3600u * 1000u,   \
-		.on_event = NULL, .arg = NULL, .conf = NULL       \
+#define JOBS_OPTS_INIT                                                   \
+	{                                                                \
+		.max_running = 2, .max_fast = 2, .writers_per_disk = 1,  \
+		.max_queue = 64, .keep_finished = 256,                   \
+		.keep_ms = 3600u * 1000u, .on_event = NULL, .arg = NULL, \
+		.conf = NULL                                             \
 	}
 
 /** How jobs_submit() found its job. */
@@ -166,13 +170,13 @@ int jobs_cancel(struct jobs_info *out, enum jobs_cancel_outcome *outcome,
     jobs *j, const char *id, pa_err *err);
 
 /**
- * The lane of @p req on @p t, the target confinement opened: the fast one
- * for fallocate, and for auto where the filesystem is known to have it
- * (probe_falloc_works(), learnt once per filesystem); the writers' lane
- * for full, for devices, and where fallocate support is not known.
+ * Decide @p req's lane and disk on @p t, the target confinement opened.
+ * The lane: the fast one for fallocate, and for auto where the filesystem
+ * is known to have it (probe_falloc_works(), learnt once per filesystem);
+ * the writers' lane for full, for devices, and where fallocate support is
+ * not known. The disk: disk_of() the file's filesystem or the device.
  */
-enum jobs_lane jobs_classify(
-    const struct confine_target *t, const struct jobs_request *req);
+void jobs_classify(struct jobs_request *req, const struct confine_target *t);
 
 /** @return "fast" or "writer". */
 const char *jobs_lane_name(enum jobs_lane lane);

@@ -60,7 +60,16 @@ static void __attribute__((noreturn)) usage(void)
 	    "  -d, --device-allow GLOB block devices that GLOB names in "
 	    "/dev may be\n"
 	    "                          targets (repeatable)\n"
-	    "  -j, --max-jobs N        jobs running at once (default 2)\n"
+	    "  -j, --max-jobs N        jobs that write data running at once "
+	    "(default 2)\n"
+	    "      --writers-per-disk N  of those, at most N on one disk "
+	    "(default 1;\n"
+	    "                          0: no cap); disks go on in parallel\n"
+	    "      --fast-jobs N       fallocate jobs running at once, never "
+	    "behind\n"
+	    "                          jobs that write data (default 2; 0: "
+	    "they queue\n"
+	    "                          with them)\n"
 	    "  -q, --queue N           jobs waiting at most (default 64)\n"
 	    "      --grace SECONDS     on SIGTERM, how long running jobs "
 	    "may\n"
@@ -131,6 +140,13 @@ parse_opt(agentd_opts *o, int ch)
 	case 'g':
 		o->grace_s = parse_count(o, "--grace", optarg, 0);
 		break;
+	case 'W':
+		o->jobs.writers_per_disk =
+		    parse_count(o, "--writers-per-disk", optarg, 0);
+		break;
+	case 'F':
+		o->jobs.max_fast = parse_count(o, "--fast-jobs", optarg, 0);
+		break;
 	case 'h':
 		usage();
 	default:
@@ -148,6 +164,8 @@ parse_args(agentd_opts *o, int argc, char **argv)
 		{ "max-jobs", required_argument, NULL, 'j' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "grace", required_argument, NULL, 'g' },
+		{ "writers-per-disk", required_argument, NULL, 'W' },
+		{ "fast-jobs", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		DAEMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -246,10 +264,11 @@ agentd_serve(agentd *d, const agentd_opts *o, const sigset_t *set)
 	int      sig = 0;
 
 	pa_log(PA_LOG_INFO, "agentd.ready",
-	    "roots=%zu device_globs=%zu devices=%zu max_jobs=%u queue=%u",
+	    "roots=%zu device_globs=%zu devices=%zu max_jobs=%u queue=%u "
+	    "writers_per_disk=%u fast_jobs=%u",
 	    confine_root_count(d->conf), confine_glob_count(d->conf),
 	    confine_device_count(d->conf), o->jobs.max_running,
-	    o->jobs.max_queue);
+	    o->jobs.max_queue, o->jobs.writers_per_disk, o->jobs.max_fast);
 	while (sigwait(set, &sig) != 0 || sig == SIGHUP)
 		;
 	pa_log(PA_LOG_INFO, "agentd.stopping", "signal=%d grace_s=%u", sig,

@@ -593,14 +593,15 @@ max_running_in_log(testlib_daemon *d)
 	return most;
 }
 
+// Eight full fills in one root, with the agent's options @p extra: at
+// most @p most run at once, as the listings and the log show, and every
+// file ends whole.
 static void
-test_agentd__eight_files_two_at_a_time(void **state)
+eight_full_fills(fixture *f, const char *const *extra, int most)
 {
-	fixture          *f       = *state;
-	const char *const extra[] = { "--max-jobs", "2", NULL };
-	job_pb           *j[8];
-	char              want[65], got[65];
-	int               most_listed = 0;
+	job_pb *j[8];
+	char    want[65], got[65];
+	int     most_listed = 0;
 
 	start_and_connect(f, extra);
 	for (int i = 0; i < 8; i++) {
@@ -627,8 +628,8 @@ test_agentd__eight_files_two_at_a_time(void **state)
 			break;
 		usleep(5 * 1000);
 	}
-	assert_true(most_listed >= 1 && most_listed <= 2);
-	assert_int_equal(max_running_in_log(&f->d), 2);
+	assert_true(most_listed >= 1 && most_listed <= most);
+	assert_int_equal(max_running_in_log(&f->d), most);
 	zeros_sha(want, 48 * MiB);
 	for (int i = 0; i < 8; i++) {
 		job_pb *e = await_end(f->cli, j[i]->id);
@@ -641,6 +642,26 @@ test_agentd__eight_files_two_at_a_time(void **state)
 		agentcall_job_free(e);
 		agentcall_job_free(j[i]);
 	}
+}
+
+// --max-jobs bounds the writers: with no cap per disk, two at a time.
+static void
+test_agentd__eight_files_two_at_a_time(void **state)
+{
+	const char *const extra[] = { "--max-jobs", "2", "--writers-per-disk",
+		"0", NULL };
+
+	eight_full_fills(*state, extra, 2);
+}
+
+// One disk gets one writer by default, a worker free or not: the fills
+// take turns rather than fight over the disk.
+static void
+test_agentd__one_disk_one_writer_by_default(void **state)
+{
+	const char *const extra[] = { "--max-jobs", "2", NULL };
+
+	eight_full_fills(*state, extra, 1);
 }
 
 // ---- cancel, SIGTERM and kill -9 ----
@@ -1262,6 +1283,7 @@ main(void)
 		T(test_agentd__ext3_auto_falls_back_and_devices_are_zeroed),
 		T(test_agentd__same_request_id_and_same_target_are_one_job),
 		T(test_agentd__eight_files_two_at_a_time),
+		T(test_agentd__one_disk_one_writer_by_default),
 		T(test_agentd__cancel_mid_fill_restores_the_file),
 		T(test_agentd__sigterm_cancels_after_grace_and_exits_0),
 		T(test_agentd__sigterm_lets_running_jobs_finish_within_grace),

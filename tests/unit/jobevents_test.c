@@ -112,7 +112,8 @@ test_jobevents__start_is_one_line_and_no_count(void **state)
 	log = logged(f);
 	assert_string_equal(log,
 	    "level=info event=job.started job=job-7 request_id=req-7 "
-	    "target=\"/data/disk 1.img\" method=full size=4096 offset=512\n");
+	    "target=\"/data/disk 1.img\" method=full size=4096 offset=512 "
+	    "lane=writer\n");
 	free(log);
 	assert_true(series(f,
 	                "prealloc_agent_jobs_total{method=\"full\","

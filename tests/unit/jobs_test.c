@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "disk.h"
 #include "jobs.h"
 #include "probe.h"
 #include "testlib.h"
@@ -316,7 +318,8 @@ test_jobs__fast_lane_does_not_wait_behind_writers(void **state)
 	assert_int_equal(x.req.lane, JOBS_LANE_FAST);
 }
 
-// The lane comes from what the job does, never from the caller's wish.
+// The lane comes from what the job does, never from the caller's wish;
+// the disk from what the job writes to.
 static void
 test_jobs__classify_by_method_and_target(void **state)
 {
@@ -324,24 +327,62 @@ test_jobs__classify_by_method_and_target(void **state)
 	struct confine_target t     = CONFINE_TARGET_INIT;
 	struct jobs_request   r     = request(f, "c.img", MiB, FILL_FULL, "");
 	int                   dirfd = open(f->dir, O_RDONLY | O_DIRECTORY);
+	struct stat           st;
 
 	assert_true(dirfd >= 0);
+	assert_int_equal(fstat(dirfd, &st), 0);
 	t.kind  = CONFINE_FILE;
 	t.dirfd = dirfd;
-	assert_int_equal(jobs_classify(&t, &r), JOBS_LANE_WRITER);
+	jobs_classify(&r, &t);
+	assert_int_equal(r.lane, JOBS_LANE_WRITER);
+	assert_true(r.disk == disk_of(st.st_dev));
 	r.target.method = FILL_FALLOC;
-	assert_int_equal(jobs_classify(&t, &r), JOBS_LANE_FAST);
+	jobs_classify(&r, &t);
+	assert_int_equal(r.lane, JOBS_LANE_FAST);
 	r.target.method = FILL_AUTO;
-	assert_int_equal(jobs_classify(&t, &r),
+	jobs_classify(&r, &t);
+	assert_int_equal(r.lane,
 	    probe_falloc_works(dirfd) == PROBE_FALLOC_YES ? JOBS_LANE_FAST
 	                                                  : JOBS_LANE_WRITER);
 	t.kind = CONFINE_DEVICE; // zeroing a device grows with its size
-	assert_int_equal(jobs_classify(&t, &r), JOBS_LANE_WRITER);
+	jobs_classify(&r, &t);
+	assert_int_equal(r.lane, JOBS_LANE_WRITER);
 	r.target.method = FILL_FALLOC;
-	assert_int_equal(jobs_classify(&t, &r), JOBS_LANE_WRITER);
+	jobs_classify(&r, &t);
+	assert_int_equal(r.lane, JOBS_LANE_WRITER);
 	assert_string_equal(jobs_lane_name(JOBS_LANE_FAST), "fast");
 	assert_string_equal(jobs_lane_name(JOBS_LANE_WRITER), "writer");
 	close(dirfd);
+}
+
+// One writer per disk: a second job on a busy disk waits even with a
+// worker free, and a job on another disk passes it in the queue. Within
+// the disk, the order is the order of the requests.
+static void
+test_jobs__one_writer_per_disk_and_disks_in_parallel(void **state)
+{
+	struct fx          *f  = *state;
+	struct jobs_request a1 = request(f, "a1.img", 4 * MiB, FILL_FULL, "");
+	struct jobs_request a2 = request(f, "a2.img", 4 * MiB, FILL_FULL, "");
+	struct jobs_request b1 = request(f, "b1.img", 4 * MiB, FILL_FULL, "");
+	struct jobs_info    x1, x2, y1, x;
+
+	a1.disk = a2.disk = makedev(250, 1); // as jobs_classify() sets them
+	b1.disk           = makedev(250, 2);
+	start(f, 3, 8, true);
+	x1 = submit(f, &a1, NULL);
+	x2 = submit(f, &a2, NULL);
+	y1 = submit(f, &b1, NULL);
+	await_state(f, x1.id, JOBS_RUNNING);
+	await_state(f, y1.id, JOBS_RUNNING);
+	usleep(100 * 1000); // a worker is free: a2 must still not start
+	assert_int_equal(jobs_get(&x, f->j, x2.id, NULL), PA_OK);
+	assert_int_equal(x.state, JOBS_QUEUED);
+	gate_open(&f->g);
+	x1 = await_state(f, x1.id, JOBS_SUCCEEDED);
+	x2 = await_state(f, x2.id, JOBS_SUCCEEDED);
+	await_state(f, y1.id, JOBS_SUCCEEDED);
+	assert_true(x2.started_ms >= x1.finished_ms);
 }
 
 static void
@@ -572,6 +613,7 @@ main(void)
 		T(test_jobs__cancel_queued_at_once_and_running_at_next_chunk),
 		T(test_jobs__fast_lane_does_not_wait_behind_writers),
 		T(test_jobs__classify_by_method_and_target),
+		T(test_jobs__one_writer_per_disk_and_disks_in_parallel),
 		T(test_jobs__at_most_max_running_at_once),
 		T(test_jobs__waiters_end_on_deadline_or_job_end),
 		T(test_jobs__progress_waiter_sees_progress),
