@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // ctl_test.c: preallocctl's dispatch and option handling with made-up
 // commands, no daemon: global options, help made from the descriptors,
-// usage errors and exit codes; and that preallocctl.1 and the help name
-// every command and subcommand the code accepts, and no other.
+// usage errors and exit codes, the error object of -o json and yaml; that
+// preallocctl.1 and the help name every command and subcommand the code
+// accepts, and no other; that each daemon's man page has every long
+// option of its --help, and no other; and that every page renders
+// without a warning.
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -736,6 +739,79 @@ test_ctl__help_and_man_page_name_the_real_subcommands(void **state)
 	free(man);
 }
 
+/* ---- the daemons' man pages ----------------------------------------- */
+
+// A daemon and its man page, both from the top of the tree.
+static const char *const daemon_pages[][2] = {
+	{ "service/prealloc-policyd", "service/prealloc-policyd.8" },
+	{ "agent/prealloc-agentd", "agent/prealloc-agentd.8" },
+};
+#define NDAEMONS (sizeof(daemon_pages) / sizeof(daemon_pages[0]))
+
+static void
+test_ctl__daemon_man_pages_have_every_long_option_and_no_other(void **state)
+{
+	const char *src = getenv("PREALLOC_SOURCE_DIR");
+
+	(void) state;
+	if (src == NULL)
+		skip(); // only ctest says where the sources are
+	for (size_t i = 0; i < NDAEMONS; i++) {
+		char *help = NULL, *man = NULL;
+
+		// --help: each line that starts with an option, after blanks.
+		assert_int_equal(
+		    testlib_capture(&help,
+		        "'%s' --help | sed -n 's/^ "
+		        "*\\(-[a-zA-Z], *\\)\\{0,1\\}\\(--[a-z][a-z-]"
+		        "*\\).*/\\2/p' | sort -u",
+		        testlib_built(daemon_pages[i][0])),
+		    0);
+		// The man page: the tag after each .TP under .SH OPTIONS.
+		assert_int_equal(
+		    testlib_capture(&man,
+		        "awk '/^\\.SH/ { o = ($2 == \"OPTIONS\") } "
+		        "o && t { print; t = 0 } /^\\.TP/ { t = o }' "
+		        "'%s/%s' | sed 's/\\\\-/-/g' | grep -o -- "
+		        "'--[a-z][a-z-]*' | sort -u",
+		        src, daemon_pages[i][1]),
+		    0);
+		if (strstr(help, "--help\n") == NULL || strcmp(help, man) != 0)
+			fail_msg("%s: --help has\n%sbut its OPTIONS have\n%s",
+			    daemon_pages[i][1], help, man);
+		free(help);
+		free(man);
+	}
+}
+
+static void
+test_ctl__man_pages_render_without_warnings(void **state)
+{
+	const char *src = getenv("PREALLOC_SOURCE_DIR");
+	char       *out = NULL;
+
+	(void) state;
+	if (src == NULL)
+		skip(); // only ctest says where the sources are
+	if (!testlib_have_program("groff"))
+		fail_msg("no groff: .ci/deps installs groff-base");
+	for (size_t i = 0; i <= NDAEMONS; i++) {
+		const char *page = i < NDAEMONS ? daemon_pages[i][1]
+		                                : "clients/preallocctl/"
+		                                  "preallocctl.1";
+
+		// -ww: every warning; the page's own macros (man or mdoc).
+		assert_int_equal(testlib_capture(&out,
+		                     "LC_ALL=C.UTF-8 groff -m%s -Tutf8 -ww -z "
+		                     "'%s/%s' 2>&1",
+		                     i < NDAEMONS ? "an" : "doc", src, page),
+		    0);
+		if (out[0] != '\0')
+			fail_msg("%s:\n%s", page, out);
+		free(out);
+	}
+}
+
 int
 main(void)
 {
@@ -774,6 +850,9 @@ main(void)
 		    test_ctl__man_page_names_every_command_and_no_other),
 		cmocka_unit_test(
 		    test_ctl__help_and_man_page_name_the_real_subcommands),
+		cmocka_unit_test(
+		    test_ctl__daemon_man_pages_have_every_long_option_and_no_other),
+		cmocka_unit_test(test_ctl__man_pages_render_without_warnings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
