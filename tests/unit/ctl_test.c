@@ -583,6 +583,50 @@ test_ctl__failures_print_an_error_object_under_json_and_yaml(void **state)
 	assert_string_equal(dispatch("-o", "table", "fail", NULL)->out, "");
 }
 
+// Prints a result, then fails: as a job that failed does.
+static int
+half_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+{
+	pa_err  err = PA_ERR_INIT;
+	json_t *res = json_object();
+
+	ctl_only_help(cmd, argc, argv);
+	output_str(res, "state", "failed");
+	if (ctl_print(c, res) != CTL_EXIT_OK)
+		return CTL_EXIT_FAILURE;
+	return ctl_exit(
+	    pa_err_set(&err, PA_DATA_LOSS, "job 1 failed"), &err, CTL_EXIT_OK);
+}
+
+static const ctl_command half = {
+	.name      = "half",
+	.summary   = "prints, then fails",
+	.optstring = ":h",
+	.longopts  = ctl_help_only,
+	.help      = "Usage: preallocctl half\n",
+	.run       = half_run,
+};
+
+static const ctl_command *const half_table[] = { &alpha, &half };
+
+static void
+test_ctl__after_a_result_no_error_object_follows(void **state)
+{
+	result *r;
+
+	(void) state;
+	tab = half_table;
+	// stdout holds one document: the result; stderr says why it failed.
+	r = dispatch("half", "-o", "json", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_string_equal(r->out, "{\n  \"state\": \"failed\"\n}\n");
+	assert_string_equal(r->err, "preallocctl: job 1 failed (DATA_LOSS)\n");
+	r = dispatch("-o", "yaml", "half", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_string_equal(r->out, "state: failed\n");
+	tab = table;
+}
+
 static void
 test_ctl__a_bad_output_format_reports_on_stderr_only(void **state)
 {
@@ -846,6 +890,8 @@ main(void)
 		    test_ctl__failures_print_an_error_object_under_json_and_yaml),
 		cmocka_unit_test(
 		    test_ctl__a_bad_output_format_reports_on_stderr_only),
+		cmocka_unit_test(
+		    test_ctl__after_a_result_no_error_object_follows),
 		cmocka_unit_test(
 		    test_ctl__man_page_names_every_command_and_no_other),
 		cmocka_unit_test(
