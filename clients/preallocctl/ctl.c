@@ -11,9 +11,6 @@
 
 #include "ctl.h"
 
-// Room for a usage error's message: a library's message and more.
-#define CTL_USAGE_MSG_SIZE (2 * PA_ERR_MSG_SIZE)
-
 // What failures are reported in on stdout, and whether a result is there
 // already: one process runs one command, so this is the process's.
 static output_format error_format = OUTPUT_TABLE;
@@ -42,18 +39,24 @@ ctl_error_object(int code, const char *msg)
 void
 ctl_usage_error(const ctl_command *cmd, const char *fmt, ...)
 {
-	char    msg[CTL_USAGE_MSG_SIZE];
+	char   *msg = NULL;
 	va_list ap;
+	int     n;
 
 	if (cmd != NULL && cmd->name == NULL)
 		cmd = NULL; // the global options
+	// Whole, however long the argument it quotes: stderr and the
+	// object say the same.
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		msg = NULL;
 	fprintf(stderr, "preallocctl%s%s: %s\nTry 'preallocctl%s%s --help'.\n",
-	    cmd ? " " : "", cmd ? cmd->name : "", msg, cmd ? " " : "",
-	    cmd ? cmd->name : "");
-	ctl_error_object(PA_INVALID_ARGUMENT, msg);
+	    cmd ? " " : "", cmd ? cmd->name : "", msg ? msg : "out of memory",
+	    cmd ? " " : "", cmd ? cmd->name : "");
+	ctl_error_object(PA_INVALID_ARGUMENT, msg ? msg : "out of memory");
+	free(msg);
 	exit(CTL_EXIT_USAGE);
 }
 
