@@ -114,15 +114,15 @@ global_option(ctl *c, int opt, const char *arg, const char *version)
 		c->agent_url = arg;
 		break;
 	case 'o':
-		if (output_format_parse(&c->format, arg) == 0) {
-			ctl_set_error_format(c->format);
-			break;
+		if (output_format_parse(&c->format, arg) != 0) {
+			ctl_set_error_format(OUTPUT_TABLE); // none to report in
+			ctl_usage_error(NULL,
+			    "--output: unknown format '%s' (table, json or "
+			    "yaml)",
+			    arg);
 		}
-		ctl_set_error_format(OUTPUT_TABLE); // no format to report in
-		ctl_usage_error(NULL,
-		    "--output: unknown format '%s' (table, json or "
-		    "yaml)",
-		    arg);
+		ctl_set_error_format(c->format);
+		break;
 	case 't':
 		if ((c->timeout_ms = parse_timeout(arg)) == 0)
 			ctl_usage_error(NULL,
