@@ -11,20 +11,52 @@
 
 #include "ctl.h"
 
+// What failures are reported in on stdout, and whether a result is there
+// already: one process runs one command, so this is the process's.
+static output_format error_format = OUTPUT_TABLE;
+static bool          printed;
+
+void
+ctl_set_error_format(output_format f)
+{
+	error_format = f;
+}
+
+void
+ctl_error_object(int code, const char *msg)
+{
+	json_t *obj;
+
+	if (error_format == OUTPUT_TABLE || printed)
+		return;
+	printed = true;
+	// Out of memory or stdout gone: the line on stderr still says it.
+	if ((obj = output_error(code, msg)) != NULL)
+		(void) output_print(stdout, error_format, obj);
+	json_decref(obj);
+}
+
 void
 ctl_usage_error(const ctl_command *cmd, const char *fmt, ...)
 {
+	char   *msg = NULL;
 	va_list ap;
+	int     n;
 
 	if (cmd != NULL && cmd->name == NULL)
 		cmd = NULL; // the global options
-	fprintf(
-	    stderr, "preallocctl%s%s: ", cmd ? " " : "", cmd ? cmd->name : "");
+	// Whole, however long the argument it quotes: stderr and the
+	// object say the same.
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'preallocctl%s%s --help'.\n", cmd ? " " : "",
-	    cmd ? cmd->name : "");
+	if (n < 0)
+		msg = NULL;
+	fprintf(stderr, "preallocctl%s%s: %s\nTry 'preallocctl%s%s --help'.\n",
+	    cmd ? " " : "", cmd ? cmd->name : "", msg ? msg : "out of memory",
+	    cmd ? " " : "", cmd ? cmd->name : "");
+	ctl_error_object(PA_INVALID_ARGUMENT, msg ? msg : "out of memory");
+	free(msg);
 	exit(CTL_EXIT_USAGE);
 }
 
@@ -142,6 +174,7 @@ ctl_exit(int rc, const pa_err *err, int ex)
 		return ex;
 	fprintf(stderr, "preallocctl: %s (%s)\n", err->msg,
 	    pa_status_name(err->code));
+	ctl_error_object(err->code, err->msg);
 	return CTL_EXIT_FAILURE;
 }
 
@@ -239,11 +272,14 @@ ctl_print(const ctl *c, json_t *root)
 	pa_err err = PA_ERR_INIT;
 	int    rc  = PA_OK;
 
-	if (root == NULL)
+	if (root == NULL) {
 		rc = pa_err_set(&err, PA_RESOURCE_EXHAUSTED, "out of memory");
-	else if (output_print(stdout, c->format, root) != 0)
-		rc = pa_err_set(&err, PA_INTERNAL,
-		    "cannot write the output: %s", strerror(errno));
+	} else {
+		printed = true; // even half written: no second document
+		if (output_print(stdout, c->format, root) != 0)
+			rc = pa_err_set(&err, PA_INTERNAL,
+			    "cannot write the output: %s", strerror(errno));
+	}
 	json_decref(root);
 	return ctl_exit(rc, &err, CTL_EXIT_OK);
 }

@@ -72,8 +72,24 @@ typedef struct ctl_command {
 extern const struct option ctl_help_only[];
 
 /**
+ * The format failures are also reported in, on stdout: dispatch_run()
+ * sets it from -o as soon as it knows it, OUTPUT_TABLE (stderr only)
+ * until then and when -o's value is the bad one.
+ */
+void ctl_set_error_format(output_format f);
+
+/**
+ * The one place a failure becomes machine-readable: under -o json or
+ * yaml, print output_error()'s object for @p code and @p msg on stdout,
+ * unless a result was printed there already (stdout holds one document);
+ * otherwise nothing. The line on stderr is the caller's.
+ */
+void ctl_error_object(int code, const char *msg);
+
+/**
  * Print "preallocctl[ <cmd>]: <message>" and the --help hint on stderr,
- * and exit CTL_EXIT_USAGE. Option parsing calls it, and a command whose
+ * and the error object (INVALID_ARGUMENT) on stdout under -o json or
+ * yaml, and exit CTL_EXIT_USAGE. Option parsing calls it, and a command whose
  * value from the command line a library or service call found invalid
  * (a URL, a storage class name): any bad value is a usage error.
  * @param cmd  NULL, or a descriptor with no name, for the global options.
@@ -120,7 +136,8 @@ pa_method ctl_method(const ctl_command *cmd, const char *s);
  * The one place a library status becomes an exit code.
  * @param rc   a PA_ status.
  * @param err  read when @p rc is not PA_OK: its message and code name go
- *             to stderr as "preallocctl: <message> (<CODE_NAME>)".
+ *             to stderr as "preallocctl: <message> (<CODE_NAME>)", and
+ *             to ctl_error_object().
  * @param ex   the exit code to give when @p rc is PA_OK.
  * @return @p ex for PA_OK, else CTL_EXIT_FAILURE.
  */
@@ -155,7 +172,8 @@ int ctl_read_file(char **out, size_t *len_out, const char *path, pa_err *err);
 int ctl_datavolume(pa_datavolume **out, const char *path, pa_err *err);
 
 /**
- * Print @p root in the global format and release it.
+ * Print @p root in the global format and release it: the result that
+ * ctl_error_object() then does not follow with an error object.
  * @return CTL_EXIT_OK, or CTL_EXIT_FAILURE when it could not be written.
  */
 int ctl_print(const ctl *c, json_t *root);

@@ -114,11 +114,14 @@ global_option(ctl *c, int opt, const char *arg, const char *version)
 		c->agent_url = arg;
 		break;
 	case 'o':
-		if (output_format_parse(&c->format, arg) != 0)
+		if (output_format_parse(&c->format, arg) != 0) {
+			ctl_set_error_format(OUTPUT_TABLE); // none to report in
 			ctl_usage_error(NULL,
 			    "--output: unknown format '%s' (table, json or "
 			    "yaml)",
 			    arg);
+		}
+		ctl_set_error_format(c->format);
 		break;
 	case 't':
 		if ((c->timeout_ms = parse_timeout(arg)) == 0)
@@ -137,6 +140,31 @@ global_option(ctl *c, int opt, const char *arg, const char *version)
 		c->tls_ca = arg;
 		break;
 	}
+}
+
+// The format of the last "-o F", "-oF", "--output F" or "--output=F" up
+// to "--", looked for before any parsing: a usage error found before the
+// parse reaches -o ("jobs --bogus -o json") is then reported in it too.
+// A value that is no format means stderr alone, as its parse then says.
+static void
+error_format_early(int argc, char **argv)
+{
+	output_format f = OUTPUT_TABLE, any;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i], *v = NULL;
+
+		if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
+			v = i + 1 < argc ? argv[++i] : NULL;
+		else if (strncmp(a, "--output=", 9) == 0)
+			v = a + 9;
+		else if (strncmp(a, "-o", 2) == 0)
+			v = a + 2;
+		if (v != NULL)
+			f = output_format_parse(&any, v) == 0 ? any
+			                                      : OUTPUT_TABLE;
+	}
+	ctl_set_error_format(f);
 }
 
 // The URLs from the environment, else the defaults.
@@ -191,13 +219,18 @@ is_global_name(const char *name)
 static void __attribute__((noreturn, format(printf, 2, 3)))
 bug(const ctl_command *cmd, const char *fmt, ...)
 {
+	char    msg[PA_ERR_MSG_SIZE];
+	int     n;
 	va_list ap;
 
-	fprintf(stderr, "preallocctl: bug: command '%s' ", cmd->name);
+	n = snprintf(msg, sizeof(msg), "bug: command '%s' ", cmd->name);
+	if (n < 0 || (size_t) n >= sizeof(msg))
+		n = 0; // a name that long: the message alone
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg + n, sizeof(msg) - (size_t) n, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "preallocctl: %s\n", msg);
+	ctl_error_object(PA_INTERNAL, msg);
 	exit(CTL_EXIT_FAILURE);
 }
 
@@ -314,6 +347,7 @@ dispatch_run(const ctl_command *const *cmds, size_t ncmds, const char *version,
 	const ctl_command *cmd;
 	int                opt, cmd_argc, ex;
 
+	error_format_early(argc, argv);
 	for (size_t i = 0; i < ncmds; i++)
 		check_command(cmds[i]);
 	global_defaults(&c);
@@ -338,6 +372,7 @@ dispatch_run(const ctl_command *const *cmds, size_t ncmds, const char *version,
 	argv += optind;
 	if ((cmd_argv = calloc((size_t) argc + 1, sizeof(*cmd_argv))) == NULL) {
 		fprintf(stderr, "preallocctl: out of memory\n");
+		ctl_error_object(PA_RESOURCE_EXHAUSTED, "out of memory");
 		return CTL_EXIT_FAILURE;
 	}
 	cmd_argc = split_globals(&c, cmd_argv, cmd, argc, argv, version);

@@ -15,6 +15,8 @@
  * help made from the descriptors; "help <command>" and "<command> --help"
  * the command's. Exits only for help, --version, usage errors and a
  * descriptor with a global option of its own (a bug: CTL_EXIT_FAILURE).
+ * Under -o json or yaml every failure, a usage error too, also prints an
+ * error object on stdout (ctl_error_object()), -o's own bad value aside.
  * @param cmds     @p ncmds descriptors, borrowed, in the order help lists
  *                 them.
  * @param version  what --version prints after "preallocctl ".

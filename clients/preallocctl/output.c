@@ -2,6 +2,7 @@
 // output.c: render one jansson tree as a table, as JSON or as YAML.
 #include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -120,6 +121,91 @@ output_needs_quotes(const char *s)
 			return true;
 	strtod(s, &end);
 	return *end == '\0';
+}
+
+/* ---- the error object ---------------------------------------------- */
+
+// The digits at @p s as a positive int, with where they end in @p end;
+// 0 when there are none or they do not fit.
+static int
+output_digits(const char *s, const char **end)
+{
+	long v = 0;
+
+	*end = s;
+	while (**end >= '0' && **end <= '9') {
+		v = v * 10 + (**end - '0');
+		if (v > INT_MAX)
+			return 0;
+		(*end)++;
+	}
+	return (int) v;
+}
+
+bool
+output_error_position(output_position *pos, const char *msg)
+{
+	for (const char *colon = strchr(msg, ':'); colon != NULL;
+	     colon             = strchr(colon + 1, ':')) {
+		const char *p;
+		int         line, column;
+		size_t      flen = (size_t) (colon - msg);
+
+		if (flen == 0 || flen >= sizeof(pos->file) ||
+		    (line = output_digits(colon + 1, &p)) == 0 || *p != ':' ||
+		    (column = output_digits(p + 1, &p)) == 0 || *p != ':' ||
+		    (p[1] != ' ' && p[1] != '\0'))
+			continue;
+		memcpy(pos->file, msg, flen);
+		pos->file[flen] = '\0';
+		pos->line       = line;
+		pos->column     = column;
+		pos->sentence   = p[1] == ' ' ? p + 2 : p + 1;
+		return true;
+	}
+	return false;
+}
+
+// @p s as a JSON string; bytes that are not UTF-8 (a file name's) would
+// make jansson refuse it, so then every byte above ASCII becomes '?'.
+static json_t *
+output_text(const char *s)
+{
+	json_t *j = json_string(s);
+	char   *copy;
+
+	if (j != NULL || (copy = strdup(s)) == NULL)
+		return j;
+	for (char *p = copy; *p != '\0'; p++)
+		if ((unsigned char) *p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+json_t *
+output_error(int code, const char *msg)
+{
+	json_t         *root = json_object(), *e = json_object();
+	output_position pos;
+	bool            at = output_error_position(&pos, msg);
+
+	if (root == NULL || e == NULL) {
+		json_decref(root);
+		json_decref(e);
+		return NULL;
+	}
+	json_object_set_new(e, "code", json_string(pa_status_name(code)));
+	// Not output_str(): an empty message is still one.
+	json_object_set_new(e, "message", output_text(at ? pos.sentence : msg));
+	if (at) {
+		json_object_set_new(e, "file", output_text(pos.file));
+		output_u64(e, "line", (uint64_t) pos.line);
+		output_u64(e, "column", (uint64_t) pos.column);
+	}
+	json_object_set_new(root, "error", e);
+	return root;
 }
 
 /* ---- JSON ------------------------------------------------------------ */

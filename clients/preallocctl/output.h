@@ -62,6 +62,33 @@ void output_set(json_t *obj, const char *key, json_t *child);
  */
 int output_print(FILE *fp, output_format f, const json_t *root);
 
+/** Where a manifest error points: output_error_position() fills it. */
+typedef struct output_position {
+	char file[PA_ERR_MSG_SIZE]; // as the message names it: "<stdin>" too
+	int  line, column;          // 1-based, as yamldoc gives them
+	const char *sentence;       // in the message, after "file:l:c: "
+} output_position;
+
+/**
+ * Find the position a message starts with, "file:line:column: sentence"
+ * (how manifest errors read): the first ":<digits>:<digits>:" after a
+ * file name that is not empty, followed by a blank or the end. A path
+ * holding such a run itself is cut there; any other text has none.
+ * @param[out] pos  filled only when there is one; sentence borrows @p msg.
+ * @return true when @p msg names a position.
+ */
+bool output_error_position(output_position *pos, const char *msg);
+
+/**
+ * The object a failure prints on stdout under -o json and -o yaml:
+ * {"error": {"code": "NOT_FOUND", "message": "..."}}, with "file", "line"
+ * and "column" when @p msg names a position (the message is then the
+ * sentence after it).
+ * @param code  a PA_ status, named as pa_status_name() names it.
+ * @return a new reference, or NULL when out of memory.
+ */
+json_t *output_error(int code, const char *msg);
+
 /**
  * True when YAML would read @p s as something other than a string (a
  * number, a boolean, null, ""), so that it must be quoted.

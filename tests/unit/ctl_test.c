@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // ctl_test.c: preallocctl's dispatch and option handling with made-up
 // commands, no daemon: global options, help made from the descriptors,
-// usage errors and exit codes; and that preallocctl.1 and the help name
-// every command and subcommand the code accepts, and no other.
+// usage errors and exit codes, the error object of -o json and yaml; that
+// preallocctl.1 and the help name every command and subcommand the code
+// accepts, and no other; that each daemon's man page has every long
+// option of its --help, and no other; and that every page renders
+// without a warning.
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,6 +437,212 @@ test_ctl__version_prints_the_one_given(void **state)
 	assert_string_equal(dispatch("-V", NULL)->out, "preallocctl 9.9\n");
 }
 
+/* ---- the error object under -o json and -o yaml ---------------------- */
+
+// output_error() for @p code and @p msg, printed in @p f into @p buf.
+static void
+render_error(char *buf, size_t size, output_format f, int code, const char *msg)
+{
+	FILE   *fp  = tmpfile();
+	json_t *obj = output_error(code, msg);
+
+	assert_non_null(fp);
+	assert_non_null(obj);
+	assert_int_equal(output_print(fp, f, obj), 0);
+	json_decref(obj);
+	read_into(buf, size, dup(fileno(fp)));
+	fclose(fp);
+}
+
+static void
+test_ctl__error_object_holds_a_manifests_position(void **state)
+{
+	char buf[1024];
+
+	(void) state;
+	render_error(buf, sizeof(buf), OUTPUT_JSON, PA_INVALID_ARGUMENT,
+	    "dv.yaml:3:5: spec.storage: expected a map");
+	assert_string_equal(buf,
+	    "{\n"
+	    "  \"error\": {\n"
+	    "    \"code\": \"INVALID_ARGUMENT\",\n"
+	    "    \"message\": \"spec.storage: expected a map\",\n"
+	    "    \"file\": \"dv.yaml\",\n"
+	    "    \"line\": 3,\n"
+	    "    \"column\": 5\n"
+	    "  }\n"
+	    "}\n");
+	// The same object in YAML; "<stdin>" is the name of standard input.
+	render_error(buf, sizeof(buf), OUTPUT_YAML, PA_INVALID_ARGUMENT,
+	    "<stdin>:12:1: metadata.name: missing");
+	assert_string_equal(buf,
+	    "error:\n"
+	    "  code: INVALID_ARGUMENT\n"
+	    "  message: 'metadata.name: missing'\n"
+	    "  file: <stdin>\n"
+	    "  line: 12\n"
+	    "  column: 1\n");
+}
+
+static void
+test_ctl__error_object_without_a_position(void **state)
+{
+	char buf[1024];
+
+	(void) state;
+	render_error(buf, sizeof(buf), OUTPUT_JSON, PA_UNAVAILABLE,
+	    "cannot connect to ipc:///x (after 5 attempts)");
+	assert_string_equal(buf,
+	    "{\n"
+	    "  \"error\": {\n"
+	    "    \"code\": \"UNAVAILABLE\",\n"
+	    "    \"message\": \"cannot connect to ipc:///x (after 5 "
+	    "attempts)\"\n"
+	    "  }\n"
+	    "}\n");
+	render_error(buf, sizeof(buf), OUTPUT_YAML, PA_NOT_FOUND,
+	    "open dv.yaml: No such file or directory");
+	assert_string_equal(buf,
+	    "error:\n"
+	    "  code: NOT_FOUND\n"
+	    "  message: 'open dv.yaml: No such file or directory'\n");
+}
+
+static void
+test_ctl__error_position_is_parsed_strictly(void **state)
+{
+	// Text that only looks like a position names none.
+	static const char *const none[] = { "", ":", ":3:5: no file",
+		"dv.yaml:3: one number", "dv.yaml:3:5 no colon after",
+		"dv.yaml:0:5: line 0", "dv.yaml:3:x: column not a number",
+		"dv.yaml:99999999999:5: too big", "dv.yaml:3:5:x glued on",
+		"job 1:2:3 failed", "a:b:c" };
+	output_position          pos;
+	char                     longname[400];
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		if (output_error_position(&pos, none[i]))
+			fail_msg("\"%s\" taken for %s:%d:%d", none[i], pos.file,
+			    pos.line, pos.column);
+	// A path with colons: the first run of two numbers ends it.
+	assert_true(output_error_position(&pos, "a:b/dv.yaml:7:9: bad"));
+	assert_string_equal(pos.file, "a:b/dv.yaml");
+	assert_int_equal(pos.line, 7);
+	assert_int_equal(pos.column, 9);
+	assert_string_equal(pos.sentence, "bad");
+	// The end of the message right after the column.
+	assert_true(output_error_position(&pos, "dv.yaml:1:2:"));
+	assert_string_equal(pos.sentence, "");
+	// A file name longer than any message holds: no position, no crash.
+	memset(longname, 'f', sizeof(longname));
+	snprintf(longname + 300, sizeof(longname) - 300, ":1:2: x");
+	assert_false(output_error_position(&pos, longname));
+}
+
+static void
+test_ctl__failures_print_an_error_object_under_json_and_yaml(void **state)
+{
+	result *r;
+	json_t *root;
+
+	(void) state;
+	// A call that fails: the line on stderr, the object on stdout.
+	r = dispatch("fail", "-o", "json", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_string_equal(r->err, "preallocctl: no such thing (NOT_FOUND)\n");
+	assert_non_null(root = json_loads(r->out, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(root, "error"), "code")),
+	    "NOT_FOUND");
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(root, "error"), "message")),
+	    "no such thing");
+	json_decref(root);
+	// A usage error, in YAML, -o before the command.
+	r = dispatch("--output=yaml", "alpha", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_string_equal(r->err,
+	    "preallocctl alpha: missing THING\n"
+	    "Try 'preallocctl alpha --help'.\n");
+	assert_string_equal(r->out,
+	    "error:\n"
+	    "  code: INVALID_ARGUMENT\n"
+	    "  message: missing THING\n");
+	// One found before the parse reaches -o, and a bad global value.
+	r = dispatch("alpha", "--bogus", "t", "-ojson", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_non_null(strstr(r->out,
+	    "\"message\": \"unknown option "
+	    "'--bogus'\""));
+	r = dispatch("-o", "json", "-t", "5x", "alpha", "t", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_non_null(strstr(r->out, "\"code\": \"INVALID_ARGUMENT\""));
+	// Without -o json or yaml, stdout stays empty.
+	assert_string_equal(dispatch("fail", NULL)->out, "");
+	assert_string_equal(dispatch("-o", "table", "fail", NULL)->out, "");
+}
+
+// Prints a result, then fails: as a job that failed does.
+static int
+half_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
+{
+	pa_err  err = PA_ERR_INIT;
+	json_t *res = json_object();
+
+	ctl_only_help(cmd, argc, argv);
+	output_str(res, "state", "failed");
+	if (ctl_print(c, res) != CTL_EXIT_OK)
+		return CTL_EXIT_FAILURE;
+	return ctl_exit(
+	    pa_err_set(&err, PA_DATA_LOSS, "job 1 failed"), &err, CTL_EXIT_OK);
+}
+
+static const ctl_command half = {
+	.name      = "half",
+	.summary   = "prints, then fails",
+	.optstring = ":h",
+	.longopts  = ctl_help_only,
+	.help      = "Usage: preallocctl half\n",
+	.run       = half_run,
+};
+
+static const ctl_command *const half_table[] = { &alpha, &half };
+
+static void
+test_ctl__after_a_result_no_error_object_follows(void **state)
+{
+	result *r;
+
+	(void) state;
+	tab = half_table;
+	// stdout holds one document: the result; stderr says why it failed.
+	r = dispatch("half", "-o", "json", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_string_equal(r->out, "{\n  \"state\": \"failed\"\n}\n");
+	assert_string_equal(r->err, "preallocctl: job 1 failed (DATA_LOSS)\n");
+	r = dispatch("-o", "yaml", "half", NULL);
+	assert_int_equal(r->status, CTL_EXIT_FAILURE);
+	assert_string_equal(r->out, "state: failed\n");
+	tab = table;
+}
+
+static void
+test_ctl__a_bad_output_format_reports_on_stderr_only(void **state)
+{
+	result *r;
+
+	(void) state;
+	// No format to report in: not even the one an earlier -o gave.
+	r = dispatch("-o", "json", "alpha", "t", "-o", "xml", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_non_null(strstr(r->err, "--output: unknown format 'xml'"));
+	assert_string_equal(r->out, "");
+	r = dispatch("-o", "xml", "fail", NULL);
+	assert_int_equal(r->status, CTL_EXIT_USAGE);
+	assert_string_equal(r->out, "");
+}
+
 // Whether the space-separated list @p list holds the word @p w.
 static bool
 has_word(const char *list, const char *w)
@@ -574,6 +783,79 @@ test_ctl__help_and_man_page_name_the_real_subcommands(void **state)
 	free(man);
 }
 
+/* ---- the daemons' man pages ----------------------------------------- */
+
+// A daemon and its man page, both from the top of the tree.
+static const char *const daemon_pages[][2] = {
+	{ "service/prealloc-policyd", "service/prealloc-policyd.8" },
+	{ "agent/prealloc-agentd", "agent/prealloc-agentd.8" },
+};
+#define NDAEMONS (sizeof(daemon_pages) / sizeof(daemon_pages[0]))
+
+static void
+test_ctl__daemon_man_pages_have_every_long_option_and_no_other(void **state)
+{
+	const char *src = getenv("PREALLOC_SOURCE_DIR");
+
+	(void) state;
+	if (src == NULL)
+		skip(); // only ctest says where the sources are
+	for (size_t i = 0; i < NDAEMONS; i++) {
+		char *help = NULL, *man = NULL;
+
+		// --help: each line that starts with an option, after blanks.
+		assert_int_equal(
+		    testlib_capture(&help,
+		        "'%s' --help | sed -n 's/^ "
+		        "*\\(-[a-zA-Z], *\\)\\{0,1\\}\\(--[a-z][a-z-]"
+		        "*\\).*/\\2/p' | sort -u",
+		        testlib_built(daemon_pages[i][0])),
+		    0);
+		// The man page: the tag after each .TP under .SH OPTIONS.
+		assert_int_equal(
+		    testlib_capture(&man,
+		        "awk '/^\\.SH/ { o = ($2 == \"OPTIONS\") } "
+		        "o && t { print; t = 0 } /^\\.TP/ { t = o }' "
+		        "'%s/%s' | sed 's/\\\\-/-/g' | grep -o -- "
+		        "'--[a-z][a-z-]*' | sort -u",
+		        src, daemon_pages[i][1]),
+		    0);
+		if (strstr(help, "--help\n") == NULL || strcmp(help, man) != 0)
+			fail_msg("%s: --help has\n%sbut its OPTIONS have\n%s",
+			    daemon_pages[i][1], help, man);
+		free(help);
+		free(man);
+	}
+}
+
+static void
+test_ctl__man_pages_render_without_warnings(void **state)
+{
+	const char *src = getenv("PREALLOC_SOURCE_DIR");
+	char       *out = NULL;
+
+	(void) state;
+	if (src == NULL)
+		skip(); // only ctest says where the sources are
+	if (!testlib_have_program("groff"))
+		fail_msg("no groff: .ci/deps installs groff-base");
+	for (size_t i = 0; i <= NDAEMONS; i++) {
+		const char *page = i < NDAEMONS ? daemon_pages[i][1]
+		                                : "clients/preallocctl/"
+		                                  "preallocctl.1";
+
+		// -ww: every warning; the page's own macros (man or mdoc).
+		assert_int_equal(testlib_capture(&out,
+		                     "LC_ALL=C.UTF-8 groff -m%s -Tutf8 -ww -z "
+		                     "'%s/%s' 2>&1",
+		                     i < NDAEMONS ? "an" : "doc", src, page),
+		    0);
+		if (out[0] != '\0')
+			fail_msg("%s:\n%s", page, out);
+		free(out);
+	}
+}
+
 int
 main(void)
 {
@@ -601,9 +883,22 @@ main(void)
 		    test_ctl__a_failed_status_exits_1_with_its_code_name),
 		cmocka_unit_test(test_ctl__version_prints_the_one_given),
 		cmocka_unit_test(
+		    test_ctl__error_object_holds_a_manifests_position),
+		cmocka_unit_test(test_ctl__error_object_without_a_position),
+		cmocka_unit_test(test_ctl__error_position_is_parsed_strictly),
+		cmocka_unit_test(
+		    test_ctl__failures_print_an_error_object_under_json_and_yaml),
+		cmocka_unit_test(
+		    test_ctl__a_bad_output_format_reports_on_stderr_only),
+		cmocka_unit_test(
+		    test_ctl__after_a_result_no_error_object_follows),
+		cmocka_unit_test(
 		    test_ctl__man_page_names_every_command_and_no_other),
 		cmocka_unit_test(
 		    test_ctl__help_and_man_page_name_the_real_subcommands),
+		cmocka_unit_test(
+		    test_ctl__daemon_man_pages_have_every_long_option_and_no_other),
+		cmocka_unit_test(test_ctl__man_pages_render_without_warnings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
