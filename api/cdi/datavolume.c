@@ -320,9 +320,10 @@ dv_claim(dv_ctx *ctx, const yamldoc_node *spec)
 static int
 dv_populator(dv_ctx *ctx, const yamldoc_node *spec, bool *found)
 {
-	const char         *key   = dv_key(spec, "pvc") ? "pvc" : "storage";
-	const yamldoc_node *claim = yamldoc_map_get(spec, key);
-	const char *which = dv_key(spec, "pvc") ? "spec.pvc" : "spec.storage";
+	bool                pvc = dv_key(spec, "pvc") != NULL;
+	const yamldoc_node *claim =
+	    yamldoc_map_get(spec, pvc ? "pvc" : "storage");
+	const char *which = pvc ? "spec.pvc" : "spec.storage";
 	bool        ref = false, local = false;
 	int         rc;
 

@@ -314,6 +314,11 @@ test_ctl_datavolume__a_typo_warns_and_strict_refuses_it(void **state)
 	assert_has(err, "dv-typo.yaml:7:3: unknown field spec.prealocation");
 	free(out);
 	free(err);
+	// --strict checks a manifest: without -f it is a usage error.
+	assert_int_equal(run(&out, &err, "resolve --strict"), 2);
+	assert_has(err, "--strict checks a DataVolume; give -f");
+	free(out);
+	free(err);
 	// A known field is never a warning, strict or not.
 	assert_int_equal(
 	    run(&out, &err, "resolve -f dv-every-field.yaml --strict"), 0);
