@@ -12,7 +12,6 @@
 #include "prealloc/util.h"
 
 #define CDICONFIG_PATH_SIZE 320 // "spec.preallocation.storageClass." + name
-#define CDICONFIG_WARN_SIZE 512
 
 typedef struct cdiconfig_entry {
 	char             *name;
@@ -206,33 +205,19 @@ add_warning(void *arg, const char *msg)
 	return PA_OK;
 }
 
-static int warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-warn(parse_ctx *ctx, const yamldoc_node *n, const char *fmt, ...)
-{
-	char    buf[CDICONFIG_WARN_SIZE];
-	va_list ap;
-
-	va_start(ap, fmt);
-	yamldoc_vformat(buf, sizeof(buf), n, fmt, ap);
-	va_end(ap);
-	return add_warning(ctx, buf);
-}
-
 // unknown_field warns about a field this parser does not know, or, when
 // strict, refuses it, so a typo such as `preallocaton` is never silent.
 static int
 unknown_field(parse_ctx *ctx, const yamldoc_node *key, const char *parent)
 {
-	const char *dot = parent[0] != '\0' ? "." : "";
+	const yamldoc_unknown u = {
+		.strict   = ctx->strict,
+		.warn     = add_warning,
+		.warn_arg = ctx,
+		.where    = ctx->where,
+	};
 
-	if (ctx->strict)
-		return yamldoc_fail(ctx->err, ctx->where, key,
-		    "unknown field %s%s%s", parent, dot, key->str);
-	return warn(
-	    ctx, key, "unknown field %s%s%s (ignored)", parent, dot, key->str);
+	return yamldoc_unknown_field(&u, key, parent, ctx->err);
 }
 
 #define LEVEL_SLOT(type, s, off) ((type *) (void *) ((char *) (s) + (off)))

@@ -88,6 +88,47 @@ yamldoc_vformat(
 	return buf;
 }
 
+int
+yamldoc_unknown_field(const yamldoc_unknown *u, const yamldoc_node *key,
+    const char *parent, pa_err *err)
+{
+	const char *dot = parent[0] != '\0' ? "." : "";
+	char        buf[YAMLDOC_WARN_SIZE];
+
+	if (u->strict)
+		return yamldoc_fail(err, u->where, key, "unknown field %s%s%s",
+		    parent, dot, key->str);
+	if (u->warn == NULL)
+		return PA_OK;
+	snprintf(buf, sizeof(buf), "%s:%d:%d: unknown field %s%s%s (ignored)",
+	    key->file, key->line, key->column, parent, dot, key->str);
+	return u->warn(u->warn_arg, buf);
+}
+
+static bool
+is_known(const yamldoc_node *key, const char *const *known)
+{
+	for (; *known != NULL; known++)
+		if (yamldoc_is(key, *known))
+			return true;
+	return false;
+}
+
+int
+yamldoc_check_fields(const yamldoc_unknown *u, const yamldoc_node *map,
+    const char *path, const char *const *known, pa_err *err)
+{
+	int rc = PA_OK;
+
+	if (map == NULL || map->kind != YAMLDOC_MAP)
+		return PA_OK;
+	for (size_t i = 0; i < map->count && rc == PA_OK; i++)
+		if (!is_known(map->items[2 * i], known))
+			rc = yamldoc_unknown_field(
+			    u, map->items[2 * i], path, err);
+	return rc;
+}
+
 // grow makes room for one more pointer in *arr, doubling its capacity.
 static int
 grow(yamldoc_node ***arr, size_t n, size_t *cap)

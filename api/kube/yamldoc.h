@@ -183,11 +183,45 @@ int yamldoc_name(const char **out, const yamldoc_node *n, const char *path,
     yamldoc_name_fn check, yamldoc_pos *where, pa_err *err);
 
 /**
- * Told of a document yamldoc_find() skips, with "file:line:column:
- * document N ignored: ..." (borrowed for the call).
- * @return PA_OK to go on; any other status stops the search with it.
+ * Told of a warning, "file:line:column: sentence" (borrowed for the call):
+ * a document yamldoc_find() skips ("document N ignored: ..."), or a field
+ * yamldoc_unknown_field() ignores ("unknown field P.K (ignored)").
+ * @return PA_OK to go on; any other status stops the parse with it.
  */
 typedef int (*yamldoc_warn_fn)(void *arg, const char *msg);
+
+/**
+ * How a parser treats a field it does not know: a warning, or in strict
+ * mode an error, so that a typo such as `prealocation` is never silent.
+ * Every parser of our manifests (CDIConfig, DataVolume) goes through it.
+ */
+typedef struct yamldoc_unknown {
+	bool            strict;   /**< unknown fields are errors */
+	yamldoc_warn_fn warn;     /**< not strict: told of each; NULL: quiet */
+	void           *warn_arg; /**< given to @c warn */
+	yamldoc_pos    *where;    /**< optional; strict: the field's place */
+} yamldoc_unknown;
+
+/**
+ * Report the unknown field @p key of the map at @p parent.
+ * @param parent  the map's dotted path ("spec"); "" at the top level.
+ * @return strict: PA_INVALID_ARGUMENT with "file:line:column: unknown
+ *         field parent.key" at @p key in @p err; otherwise what @c warn
+ *         returns for "file:line:column: unknown field parent.key
+ *         (ignored)", or PA_OK when there is no @c warn.
+ */
+int yamldoc_unknown_field(const yamldoc_unknown *u, const yamldoc_node *key,
+    const char *parent, pa_err *err);
+
+/**
+ * Report, with yamldoc_unknown_field(), every key of the map @p map that
+ * is not in @p known. A null or absent @p map, or one that is not a map,
+ * has no fields to report: checking its type is the caller's.
+ * @param known  the field names, NULL-terminated.
+ * @return PA_OK, or the first status yamldoc_unknown_field() returns.
+ */
+int yamldoc_check_fields(const yamldoc_unknown *u, const yamldoc_node *map,
+    const char *path, const char *const *known, pa_err *err);
 
 /** The one object yamldoc_find() looks for, and how it reports. */
 typedef struct yamldoc_object {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// datavolume.c: libprealloc's pa_datavolume_parse(): the DataVolume parser
-// of api/cdi, its result copied into one arena for pa_datavolume_free();
+// datavolume.c: libprealloc's pa_datavolume_parse() and
+// pa_datavolume_check(): the DataVolume parser of api/cdi, its result
+// copied into one arena for pa_datavolume_free();
 // and pa_parse_quantity(), the quantities its size is written in.
 #include "arena.h"
 #include "datavolume.h"
@@ -12,25 +13,47 @@ _Static_assert((int) PA_VOLUME_FILESYSTEM == (int) DATAVOLUME_FILESYSTEM &&
         (int) PA_VOLUME_BLOCK == (int) DATAVOLUME_BLOCK,
     "pa_volume_mode and datavolume_mode differ");
 
-int
-pa_datavolume_parse(pa_datavolume **out, const char *yaml, size_t len,
-    const char *filename, pa_err *err)
+// Copy @p parsed's warnings into @p dv's arena.
+static bool
+datavolume_copy_warnings(pa_datavolume *dv, const datavolume *parsed)
 {
-	datavolume    *parsed = NULL;
-	pa_datavolume *dv     = NULL;
-	int            rc;
+	const char **w;
+
+	if (parsed->nwarnings == 0)
+		return true;
+	if ((w = arena_alloc(dv, parsed->nwarnings * sizeof(*w))) == NULL)
+		return false;
+	for (size_t i = 0; i < parsed->nwarnings; i++)
+		if ((w[i] = arena_strdup(dv, parsed->warnings[i])) == NULL)
+			return false;
+	dv->warnings   = w;
+	dv->n_warnings = parsed->nwarnings;
+	return true;
+}
+
+int
+pa_datavolume_check(pa_datavolume **out, const char *yaml, size_t len,
+    const char *filename, bool strict, pa_err *err)
+{
+	datavolume_opts opts   = DATAVOLUME_OPTS_INIT;
+	datavolume     *parsed = NULL;
+	pa_datavolume  *dv     = NULL;
+	int             rc;
 
 	if (out == NULL || (yaml == NULL && len > 0))
 		return pa_err_set(err, PA_INVALID_ARGUMENT,
 		    "pa_datavolume_parse needs an out pointer and a text");
-	if ((rc = datavolume_parse(&parsed, yaml, len, filename, err)) != PA_OK)
+	opts.strict = strict;
+	if ((rc = datavolume_parse(&parsed, yaml, len, filename, &opts, err)) !=
+	    PA_OK)
 		goto done;
 	if ((dv = arena_new(sizeof(*dv))) == NULL ||
 	    (dv->name = arena_strdup(dv, parsed->name)) == NULL ||
 	    (dv->namespace_ = arena_strdup(dv, parsed->namespace_)) == NULL ||
 	    (dv->storage_class = arena_strdup(dv, parsed->storage_class)) ==
 	        NULL ||
-	    (dv->source = arena_strdup(dv, parsed->source)) == NULL) {
+	    (dv->source = arena_strdup(dv, parsed->source)) == NULL ||
+	    !datavolume_copy_warnings(dv, parsed)) {
 		rc = pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
 		goto done;
 	}
@@ -43,6 +66,13 @@ done:
 	pa_datavolume_free(dv);
 	datavolume_free(parsed);
 	return rc;
+}
+
+int
+pa_datavolume_parse(pa_datavolume **out, const char *yaml, size_t len,
+    const char *filename, pa_err *err)
+{
+	return pa_datavolume_check(out, yaml, len, filename, false, err);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -126,14 +127,46 @@ done:
 	return rc;
 }
 
+#define PROVISION_SIZE_MANIFEST "manifest"
+#define PROVISION_SIZE_VOLUME "volume"
+
 // What provisioning works out before it calls the agent.
 typedef struct provision_plan {
-	char     target[PATH_MAX];
-	uint64_t capacity;
-	uint64_t target_size;
-	uint64_t image_bytes;
-	int      fd;
+	char        target[PATH_MAX];
+	uint64_t    capacity;
+	uint64_t    target_size;
+	uint64_t    image_bytes;
+	const char *size_source; // PROVISION_SIZE_MANIFEST or _VOLUME
+	int         fd;
 } provision_plan;
+
+// The capacity of a Filesystem volume: the DataVolume's size, or, when it
+// gives none (a clone takes its source's), the size of the filesystem the
+// directory is on, as the PVC CDI made would be. The overhead is taken
+// off afterwards either way.
+static int
+provision_file_capacity(provision_plan *p, const pa_provision_req *req,
+    const char *dir, pa_err *err)
+{
+	struct statvfs vfs;
+
+	if (req->dv->size != 0) {
+		p->capacity    = req->dv->size;
+		p->size_source = PROVISION_SIZE_MANIFEST;
+		return PA_OK;
+	}
+	if (statvfs(dir, &vfs) != 0)
+		return pa_err_errno(err, errno, "size of the volume %s", dir);
+	p->capacity    = (uint64_t) vfs.f_blocks * vfs.f_frsize;
+	p->size_source = PROVISION_SIZE_VOLUME;
+	if (p->capacity == 0)
+		return pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "no size: the DataVolume gives no "
+		    "resources.requests.storage and the filesystem under %s "
+		    "reports 0 bytes",
+		    dir);
+	return PA_OK;
+}
 
 // Filesystem: disk.img in the mount directory, sized from the decision.
 static int
@@ -157,7 +190,8 @@ provision_file(provision_plan *p, const pa_provision_req *req,
 	        PROVISION_DISK) >= sizeof(p->target))
 		return pa_err_set(
 		    err, PA_INVALID_ARGUMENT, "volume path %s too long", dir);
-	p->capacity = req->dv->size;
+	if ((rc = provision_file_capacity(p, req, dir, err)) != PA_OK)
+		return rc;
 	if ((rc = pa_disk_image_size(&p->target_size, p->capacity,
 	         d->filesystem_overhead, err)) != PA_OK)
 		return rc;
@@ -200,6 +234,14 @@ provision_device(provision_plan *p, const pa_provision_req *req, pa_err *err)
 		    p->target);
 	if (ioctl(p->fd, BLKGETSIZE64, &size) != 0)
 		return pa_err_errno(err, errno, "size of %s", p->target);
+	// With no size in the DataVolume (a clone), the device's is the size.
+	p->size_source = req->dv->size != 0 ? PROVISION_SIZE_MANIFEST
+	                                    : PROVISION_SIZE_VOLUME;
+	if (size == 0)
+		return pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "no size: the DataVolume gives no "
+		    "resources.requests.storage and device %s holds 0 bytes",
+		    p->target);
 	if (size < req->dv->size)
 		return pa_err_set(err, PA_FAILED_PRECONDITION,
 		    "device %s holds %llu bytes, less than the %llu requested",
@@ -288,7 +330,12 @@ provision_result(pa_provision_result **out, const provision_plan *p,
 	r->preallocated         = preallocated;
 	r->annotation_value     = preallocated ? "true" : NULL;
 	r->job                  = j;
-	*out                    = r;
+	r->size_source          = p->size_source;
+	// What CDI's controller writes on the PVC: whether preallocation
+	// should be performed, from the DataVolume or else its configuration;
+	// here the decision, whoever made it.
+	r->requested_annotation_value = d->preallocate ? "true" : "false";
+	*out                          = r;
 	return PA_OK;
 }
 

@@ -7,8 +7,10 @@
 #include "progress.h"
 
 #define PROVISION_ANNOTATION "cdi.kubevirt.io/storage.preallocation"
+// CDI's controller sets it on every PVC it makes for a DataVolume.
+#define PROVISION_REQUESTED PROVISION_ANNOTATION ".requested"
 
-enum { OPT_FORCE = 256 };
+enum { OPT_FORCE = 256, OPT_STRICT };
 
 static const struct option provision_options[] = {
 	{ "filename", required_argument, NULL, 'f' },
@@ -16,12 +18,13 @@ static const struct option provision_options[] = {
 	{ "image", required_argument, NULL, 'i' },
 	{ "method", required_argument, NULL, 'm' },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static void
-provision_parse(pa_provision_req *req, const char **file,
+provision_parse(pa_provision_req *req, const char **file, bool *strict,
     const ctl_command *cmd, int argc, char **argv)
 {
 	int opt;
@@ -35,6 +38,8 @@ provision_parse(pa_provision_req *req, const char **file,
 			req->image = optarg;
 		else if (opt == 'm')
 			req->method = ctl_method(cmd, optarg);
+		else if (opt == OPT_STRICT)
+			*strict = true;
 		else
 			req->force = true;
 	}
@@ -60,7 +65,8 @@ provision_dv_view(const pa_datavolume *dv, output_format f)
 	    dv->volume_mode == PA_VOLUME_BLOCK ? "Block" : "Filesystem");
 	output_str(o, "storageClass", dv->storage_class);
 	output_tristate(o, "preallocation", dv->preallocation);
-	output_size(o, f, "size", dv->size);
+	if (dv->size != 0) // 0: none given; the outcome's capacity says
+		output_size(o, f, "size", dv->size);
 	return o;
 }
 
@@ -78,11 +84,16 @@ provision_view(
 	output_set(o, "decision", view_decision(&r->decision));
 	output_str(o, "target", r->target);
 	output_size(o, f, "capacity", r->capacity);
+	output_str(o, "sizeSource", r->size_source);
 	output_size(o, f, "targetSize", r->target_size);
 	output_size(o, f, "imageBytes", r->image_bytes);
 	output_bool(o, "preallocated", r->preallocated);
-	if (r->annotation_value != NULL && (ann = json_object()) != NULL) {
-		output_str(ann, PROVISION_ANNOTATION, r->annotation_value);
+	if ((ann = json_object()) != NULL) {
+		if (r->annotation_value != NULL)
+			output_str(
+			    ann, PROVISION_ANNOTATION, r->annotation_value);
+		output_str(
+		    ann, PROVISION_REQUESTED, r->requested_annotation_value);
 		output_set(o, "annotations", ann);
 	}
 	if (r->job != NULL) {
@@ -96,17 +107,18 @@ provision_view(
 static int
 provision_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 {
-	pa_provision_req     req  = { 0 };
-	pa_provision_result *r    = NULL;
-	pa_datavolume       *dv   = NULL;
-	pa_client           *cl   = NULL;
-	pa_err               err  = PA_ERR_INIT;
-	const char          *file = NULL;
+	pa_provision_req     req    = { 0 };
+	pa_provision_result *r      = NULL;
+	pa_datavolume       *dv     = NULL;
+	pa_client           *cl     = NULL;
+	pa_err               err    = PA_ERR_INIT;
+	const char          *file   = NULL;
+	bool                 strict = false;
 	progress             bar;
 	int                  rc, ex = CTL_EXIT_FAILURE;
 
-	provision_parse(&req, &file, cmd, argc, argv);
-	if ((rc = ctl_datavolume(&dv, file, &err)) != PA_OK ||
+	provision_parse(&req, &file, &strict, cmd, argc, argv);
+	if ((rc = ctl_datavolume(&dv, file, strict, &err)) != PA_OK ||
 	    (rc = ctl_client(&cl, c, &err)) != PA_OK)
 		goto done;
 	req.dv = dv;
@@ -131,13 +143,18 @@ const ctl_command cmd_provision = {
 	.help =
 	    "Usage: preallocctl provision -f DV.yaml --volume DIR|DEVICE "
 	    "[--image FILE]\n"
-	    "           [--method auto|falloc|full] [--force]\n\n"
+	    "           [--method auto|falloc|full] [--force] [--strict]\n\n"
 	    "Do what CDI's importer does for one volume: resolve the "
 	    "decision,\nsize DIR/disk.img (Filesystem) or use DEVICE "
 	    "(Block), write the\nraw image FILE first, and when the decision "
-	    "is true have the agent\npreallocate the rest. Prints the "
-	    "outcome, with the annotation\ncdi.kubevirt.io/storage."
-	    "preallocation: \"true\" when preallocated.\n\n"
+	    "is true have the agent\npreallocate the rest. Without a size in "
+	    "the DataVolume (a clone),\nthe volume's is used: the "
+	    "filesystem's under DIR, or DEVICE's;\nSize Source says which. "
+	    "Prints the outcome, with the annotations\ncdi.kubevirt.io/"
+	    "storage.preallocation: \"true\" when preallocated, and\n"
+	    "cdi.kubevirt.io/storage.preallocation.requested: \"true\" or "
+	    "\"false\",\nthe decision, as CDI's controller writes it on "
+	    "every PVC.\n\n"
 	    "Options:\n"
 	    "  -f, --filename DV.yaml   the DataVolume manifest ('-': "
 	    "stdin)\n"
@@ -147,6 +164,8 @@ const ctl_command cmd_provision = {
 	    "  -m, --method M           auto (default), falloc or full\n"
 	    "      --force              write over a signature on the "
 	    "device\n"
+	    "      --strict             fields CDI does not define are "
+	    "errors\n"
 	    "  -h, --help               show this help\n",
 	.run = provision_run,
 };

@@ -10,12 +10,16 @@ typedef struct resolve_opts {
 	const char *storage_class;
 	pa_tristate preallocation;
 	const char *file;
+	bool        strict;
 } resolve_opts;
+
+enum { OPT_STRICT = 256 };
 
 static const struct option resolve_options[] = {
 	{ "storage-class", required_argument, NULL, 's' },
 	{ "preallocation", required_argument, NULL, 'P' },
 	{ "filename", required_argument, NULL, 'f' },
+	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -30,6 +34,8 @@ resolve_parse(resolve_opts *o, const ctl_command *cmd, int argc, char **argv)
 			o->storage_class = optarg;
 		else if (opt == 'f')
 			o->file = optarg;
+		else if (opt == OPT_STRICT)
+			o->strict = true;
 		else if (strcmp(optarg, "true") == 0)
 			o->preallocation = PA_TRUE;
 		else if (strcmp(optarg, "false") == 0)
@@ -45,6 +51,8 @@ resolve_parse(resolve_opts *o, const ctl_command *cmd, int argc, char **argv)
 		ctl_usage_error(cmd,
 		    "-f takes both settings from the DataVolume; give it "
 		    "alone");
+	if (o->strict && o->file == NULL)
+		ctl_usage_error(cmd, "--strict checks a DataVolume; give -f");
 }
 
 // The decision, with what it was asked about.
@@ -64,7 +72,7 @@ resolve_view(const pa_decision *d, const pa_volume *vol)
 static int
 resolve_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 {
-	resolve_opts   o   = { NULL, PA_UNSET, NULL };
+	resolve_opts   o   = { NULL, PA_UNSET, NULL, false };
 	pa_volume      vol = { 0 };
 	pa_datavolume *dv  = NULL;
 	pa_client     *cl  = NULL;
@@ -76,7 +84,7 @@ resolve_run(const ctl *c, const ctl_command *cmd, int argc, char **argv)
 	vol.preallocation = o.preallocation;
 	vol.storage_class = o.storage_class;
 	if (o.file != NULL) {
-		if ((rc = ctl_datavolume(&dv, o.file, &err)) != PA_OK)
+		if ((rc = ctl_datavolume(&dv, o.file, o.strict, &err)) != PA_OK)
 			goto done;
 		vol.name          = dv->name;
 		vol.namespace_    = dv->namespace_;
@@ -106,7 +114,7 @@ const ctl_command cmd_resolve = {
 	.longopts  = resolve_options,
 	.help      = "Usage: preallocctl resolve [--storage-class SC] "
 	             "[--preallocation true|false]\n"
-	             "       preallocctl resolve -f DV.yaml\n\n"
+	             "       preallocctl resolve -f DV.yaml [--strict]\n\n"
 	             "Ask the policy service whether a volume is preallocated, and\n"
 	             "which setting decided it.\n\n"
 	             "Options:\n"
@@ -115,6 +123,9 @@ const ctl_command cmd_resolve = {
 	             "spec.preallocation\n"
 	             "  -f, --filename DV.yaml     read both from a DataVolume "
 	             "('-': stdin)\n"
+	             "      --strict               fields CDI does not define "
+	             "are errors,\n"
+	             "                             not warnings\n"
 	             "  -h, --help                 show this help\n",
 	.run       = resolve_run,
 };

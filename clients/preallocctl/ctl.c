@@ -253,7 +253,7 @@ done:
 }
 
 int
-ctl_datavolume(pa_datavolume **out, const char *path, pa_err *err)
+ctl_datavolume(pa_datavolume **out, const char *path, bool strict, pa_err *err)
 {
 	char  *yaml = NULL;
 	size_t len  = 0;
@@ -261,8 +261,12 @@ ctl_datavolume(pa_datavolume **out, const char *path, pa_err *err)
 
 	if ((rc = ctl_read_file(&yaml, &len, path, err)) != PA_OK)
 		return rc;
-	rc = pa_datavolume_parse(out, yaml, len, ctl_file_name(path), err);
+	rc = pa_datavolume_check(
+	    out, yaml, len, ctl_file_name(path), strict, err);
 	free(yaml);
+	for (size_t i = 0; rc == PA_OK && i < (*out)->n_warnings; i++)
+		fprintf(
+		    stderr, "preallocctl: warning: %s\n", (*out)->warnings[i]);
 	return rc;
 }
 

@@ -168,8 +168,11 @@ int ctl_read_file(char **out, size_t *len_out, const char *path, pa_err *err);
 /**
  * Read and parse a DataVolume manifest, CTL_STDIN for standard input;
  * errors say "<file>:line:column" with the name ctl_file_name() gives.
+ * Fields CDI does not define are warnings on stderr, or, when @p strict,
+ * the error (--strict of resolve and provision).
  */
-int ctl_datavolume(pa_datavolume **out, const char *path, pa_err *err);
+int ctl_datavolume(
+    pa_datavolume **out, const char *path, bool strict, pa_err *err);
 
 /**
  * Print @p root in the global format and release it: the result that

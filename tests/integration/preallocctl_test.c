@@ -584,7 +584,14 @@ test_preallocctl__config_apply_changes_the_next_decision(void **state)
 	d = json_object_get(r, "decision");
 	assert_string_equal(json_str(d, "decidedBy"), "global");
 	assert_true(json_is_false(json_object_get(r, "preallocated")));
-	assert_null(json_object_get(r, "annotations"));
+	// Not preallocated: no storage.preallocation annotation; the
+	// .requested one CDI sets on every PVC says the decision: false.
+	assert_null(json_object_get(json_object_get(r, "annotations"),
+	    "cdi.kubevirt.io/storage.preallocation"));
+	assert_string_equal(json_str(json_object_get(r, "annotations"),
+	                        "cdi.kubevirt.io/storage.preallocation."
+	                        "requested"),
+	    "false");
 	gen0 = json_integer_value(json_object_get(d, "generation"));
 	json_decref(r);
 
@@ -763,6 +770,9 @@ test_preallocctl__provision_block_volume_sets_the_annotation(void **state)
 	        fx.urls, dv, fx.dev->dev, image),
 	    0);
 	assert_has(out, "cdi.kubevirt.io/storage.preallocation: \"true\"");
+	// The class decided, not the DataVolume: requested is the decision.
+	assert_has(
+	    out, "cdi.kubevirt.io/storage.preallocation.requested: \"true\"");
 	assert_has(out, "Decided By:");
 	assert_has(out, "storageClass");
 	assert_has(out, "Mechanism:");

@@ -383,10 +383,21 @@ typedef struct pa_datavolume {
 	const char *namespace_; // "" when absent
 	pa_tristate preallocation;
 	const char *storage_class; // spec.pvc or spec.storage; "" when absent
-	uint64_t    size;          // resources.requests.storage, in bytes
+	/** resources.requests.storage, in bytes; 0 when the manifest gives
+	    none (spec.storage of a clone: pvc, snapshot or sourceRef), and
+	    pa_provision() then reads it from the volume. */
+	uint64_t       size;
 	pa_volume_mode volume_mode;
-	const char    *source; // http, registry, s3, gcs, imageio, vddk,
-	                       // upload, blank or pvc
+	/** the kind under spec.source: http, registry, s3, gcs, imageio,
+	    vddk, upload, blank, pvc or snapshot; "sourceRef" for a
+	    DataSource (not resolved); "dataSourceRef" or "dataSource" for
+	    an external populator named in the claim. */
+	const char *source;
+	/** Added at the end, so older callers keep their layout: the
+	    fields CDI does not define, "file:line:column: unknown field
+	    P.K (ignored)", in order. */
+	const char *const *warnings;
+	size_t             n_warnings;
 } pa_datavolume;
 
 /**
@@ -398,6 +409,20 @@ typedef struct pa_datavolume {
  */
 PA_EXPORT int pa_datavolume_parse(pa_datavolume **out, const char *yaml,
     size_t len, const char *filename, pa_err *err);
+
+/**
+ * pa_datavolume_parse(), with a choice for the fields CDI does not define
+ * (`prealocation: true` under spec), as pa_config_check() has for a
+ * CDIConfig's: warnings in out->warnings, or, when @p strict, an error.
+ * pa_datavolume_parse() is this with @p strict false.
+ * @param[out] out   set only on PA_OK; free it with pa_datavolume_free().
+ * @param filename   for messages; NULL means "<input>".
+ * @return PA_OK, or PA_INVALID_ARGUMENT with "file:line:column: sentence"
+ *         ("unknown field spec.prealocation" when strict);
+ *         PA_RESOURCE_EXHAUSTED when memory runs out.
+ */
+PA_EXPORT int pa_datavolume_check(pa_datavolume **out, const char *yaml,
+    size_t len, const char *filename, bool strict, pa_err *err);
 
 /** Free a DataVolume; NULL is a no-op. */
 PA_EXPORT void pa_datavolume_free(pa_datavolume *dv);
@@ -444,6 +469,18 @@ typedef struct pa_provision_result {
 	    with "true" when preallocated, else NULL. */
 	const char   *annotation_value;
 	const pa_job *job; // the agent's job; NULL when not preallocated
+	/** Added at the end, as the next one, so older callers keep their
+	    layout: where capacity came from: "manifest" (the
+	    DataVolume's resources.requests.storage) or "volume" (none
+	    given: the size of the filesystem under the volume directory,
+	    or the device's). */
+	const char *size_source;
+	/** CDI's "cdi.kubevirt.io/storage.preallocation.requested", never
+	    NULL: whether preallocation should be performed, as CDI's
+	    controller writes it on every PVC: "true" or "false", the
+	    decision, whoever made it (the DataVolume, a storage class, the
+	    global setting). */
+	const char *requested_annotation_value;
 } pa_provision_result;
 
 /**
