@@ -140,6 +140,7 @@ agent_job_pb(job_pb *pb, const struct jobs_info *job)
 	pb->mechanism = (char *) agent_mechanism_string(job->result.mechanism);
 	pb->mechanism_used   = agent_mechanism_pb(job->result.mechanism);
 	pb->used_method      = agent_method_used_pb(job);
+	pb->max_write_rate   = job->req.target.max_write_rate;
 	pb->lane             = job->req.lane == JOBS_LANE_FAST
 	                ? CDI__PREALLOC__V1__JOB_LANE__JOB_LANE_FAST
 	                : CDI__PREALLOC__V1__JOB_LANE__JOB_LANE_WRITER;
@@ -268,9 +269,10 @@ agent_job_request(struct jobs_request *out, const agent_rpc *a,
 		    sizeof(out->request_id) - 1);
 	snprintf(
 	    out->request_id, sizeof(out->request_id), "%s", req->request_id);
-	out->target.size   = req->size;
-	out->target.offset = req->offset;
-	out->target.force  = req->force;
+	out->target.size           = req->size;
+	out->target.offset         = req->offset;
+	out->target.force          = req->force;
+	out->target.max_write_rate = req->max_write_rate;
 	if ((rc = agent_check_target(&t, a, req->path, out, err)) != PA_OK)
 		return rc;
 	memcpy(out->target.path, t.path, sizeof(out->target.path));

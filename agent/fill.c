@@ -21,8 +21,12 @@
 
 #include "extent.h"
 #include "fill.h"
+#include "ratelimit.h"
 #include "probe.h"
 #include "prealloc/util.h"
+
+// The longest sleep of the rate limit between two looks at cancel.
+#define FILL_PACE_SLICE_NS (50u * 1000u * 1000u)
 
 // One fill in progress.
 struct fill_ctx {
@@ -41,6 +45,7 @@ struct fill_ctx {
 	bool                       direct_ok; // O_DIRECT still worth trying
 	bool                       direct_on; // fd has O_DIRECT set now
 	uint64_t                   done, total;
+	struct ratelimit           rate; // target.max_write_rate
 };
 
 static const char *const fill_method_names[] = { "auto", "falloc", "full" };
@@ -110,6 +115,24 @@ fill_cancelled(const struct fill_ctx *c)
 	return c->req->cancel != NULL && atomic_load(c->req->cancel);
 }
 
+// Wait out the rate limit's debt, in slices so that a cancel is seen
+// within one.
+static void
+fill_pace(struct fill_ctx *c, uint64_t n)
+{
+	uint64_t wait = ratelimit_take(&c->rate, n, pa_clock_ns());
+
+	while (wait > 0 && !fill_cancelled(c)) {
+		uint64_t slice =
+		    wait < FILL_PACE_SLICE_NS ? wait : FILL_PACE_SLICE_NS;
+		struct timespec ts = { .tv_sec = (time_t) (slice / 1000000000u),
+			.tv_nsec               = (long) (slice % 1000000000u) };
+
+		nanosleep(&ts, NULL);
+		wait -= slice;
+	}
+}
+
 static void
 fill_advance(struct fill_ctx *c, uint64_t n)
 {
@@ -117,6 +140,7 @@ fill_advance(struct fill_ctx *c, uint64_t n)
 	c->res.bytes_written += n;
 	if (c->req->progress != NULL)
 		c->req->progress(c->req->progress_arg, c->done, c->total);
+	fill_pace(c, n);
 }
 
 // Turn O_DIRECT on or off for the next write. A filesystem that refuses
@@ -788,7 +812,10 @@ fill_run(struct fill_result *out, const struct fill_request *req, pa_err *err)
 	int             rc;
 
 	memset(&c, 0, sizeof(c));
-	c.req   = req;
+	c.req = req;
+	if (req != NULL)
+		ratelimit_init(&c.rate, req->target.max_write_rate, FILL_CHUNK,
+		    pa_clock_ns());
 	c.fd    = req != NULL ? req->fd : -1;
 	c.dirfd = req != NULL ? req->dirfd : -1;
 	c.base  = req != NULL ? req->name : NULL;

@@ -58,6 +58,9 @@ struct fill_target {
 	uint64_t offset;         ///< work starts here; bytes before it are kept
 	enum fill_method method;
 	bool             force; ///< devices: write over signatures in range
+	/** Zeros written (or zeroed by the kernel) per second, at most; 0:
+	 *  no limit. A token bucket paces the writer, a chunk at a time. */
+	uint64_t max_write_rate;
 };
 
 /**
@@ -81,11 +84,12 @@ struct fill_request {
 
 #define FILL_REQUEST_INIT                                              \
 	{                                                              \
-		.target = { .path = "",                                \
-			.size     = 0,                                 \
-			.offset   = 0,                                 \
-			.method   = FILL_AUTO,                         \
-			.force    = false },                              \
+		.target = { .path       = "",                          \
+			.size           = 0,                           \
+			.offset         = 0,                           \
+			.method         = FILL_AUTO,                   \
+			.force          = false,                       \
+			.max_write_rate = 0 },                         \
 		.fd = -1, .dirfd = -1, .name = NULL, .progress = NULL, \
 		.progress_arg = NULL, .cancel = NULL                   \
 	}

@@ -472,6 +472,17 @@ jobs_match(struct jobs_job **found, enum jobs_how *how, jobs *j,
 	return PA_OK;
 }
 
+// A request's write rate under the agent's cap; 0 means none asked.
+static uint64_t
+jobs_write_rate(const jobs *j, uint64_t asked)
+{
+	uint64_t cap = j->o.max_write_rate;
+
+	if (asked == 0 || (cap != 0 && asked > cap))
+		return cap;
+	return asked;
+}
+
 int
 jobs_submit(struct jobs_info *out, enum jobs_how *how_out, jobs *j,
     const struct jobs_request *req, pa_err *err)
@@ -498,6 +509,8 @@ jobs_submit(struct jobs_info *out, enum jobs_how *how_out, jobs *j,
 		pa_err_set(err, rc, "out of memory for a job");
 		goto done;
 	}
+	x->info.req.target.max_write_rate =
+	    jobs_write_rate(j, req->target.max_write_rate);
 	jobs_enqueue(j, x);
 done:
 	if (rc == PA_OK) {
@@ -714,7 +727,10 @@ jobs_run_fill(
 	req.progress     = jobs_progress;
 	req.progress_arg = &run;
 	req.cancel       = &x->cancel;
-	*rc              = fill_run(res, &req, err);
+	// Best effort: a container's seccomp filter may refuse it, and the
+	// fill is worth doing at the thread's priority all the same.
+	(void) io_class_apply(j->o.io_class, NULL);
+	*rc = fill_run(res, &req, err);
 	confine_target_close(&t);
 }
 

@@ -11,6 +11,7 @@
 
 #include "confine.h"
 #include "fill.h"
+#include "ioprio.h"
 #include "prealloc/status.h"
 
 typedef struct jobs jobs;
@@ -70,14 +71,20 @@ typedef void (*jobs_event_fn)(void *arg, const struct jobs_info *job);
 
 /** Settings; start from JOBS_OPTS_INIT. */
 struct jobs_opts {
-	unsigned      max_running;      ///< workers: fills that write data
-	unsigned      max_fast;         ///< workers of the fast lane (0: none)
-	unsigned      writers_per_disk; ///< writers on one disk (0: no cap)
-	unsigned      max_queue;        ///< queued jobs; more are refused
-	unsigned      keep_finished;    ///< finished jobs kept, newest first
-	uint32_t      keep_ms;          ///< and for at most this long
-	jobs_event_fn on_event;         ///< optional
-	void         *arg;              ///< passed to on_event
+	unsigned max_running;      ///< workers: fills that write data
+	unsigned max_fast;         ///< workers of the fast lane (0: none)
+	unsigned writers_per_disk; ///< writers on one disk (0: no cap)
+	/** Bytes per second a job writes at most (0: no limit); a
+	 *  request's own target.max_write_rate is capped by it. */
+	uint64_t max_write_rate;
+	/** The I/O class each worker writes at (set on its thread before
+	 *  each fill). */
+	enum io_class io_class;
+	unsigned      max_queue;     ///< queued jobs; more are refused
+	unsigned      keep_finished; ///< finished jobs kept, newest first
+	uint32_t      keep_ms;       ///< and for at most this long
+	jobs_event_fn on_event;      ///< optional
+	void         *arg;           ///< passed to on_event
 	/**
 	 * Optional, borrowed for the table's life. With it, a job's target
 	 * is opened by confine_recheck() right before its fill, and the fill
@@ -91,6 +98,7 @@ struct jobs_opts {
 #define JOBS_OPTS_INIT                                                   \
 	{                                                                \
 		.max_running = 2, .max_fast = 2, .writers_per_disk = 1,  \
+		.max_write_rate = 0, .io_class = IO_CLASS_BEST_EFFORT,   \
 		.max_queue = 64, .keep_finished = 256,                   \
 		.keep_ms = 3600u * 1000u, .on_event = NULL, .arg = NULL, \
 		.conf = NULL                                             \

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // main.c: prealloc-agentd, a thin main around confinement, the job table,
 // its log lines and metrics, and the RPC handlers.
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "daemon.h"
 #include "jobevents.h"
 #include "jobs.h"
+#include "quantity.h"
 #include "prealloc/log.h"
 #include "rpc_server.h"
 #include "rpcmetrics.h"
@@ -70,6 +72,15 @@ static void __attribute__((noreturn)) usage(void)
 	    "                          jobs that write data (default 2; 0: "
 	    "they queue\n"
 	    "                          with them)\n"
+	    "      --max-write-rate Q  bytes a job writes per second at most, "
+	    "as a\n"
+	    "                          Kubernetes quantity (200Mi); caps a "
+	    "request's own\n"
+	    "                          (default: no limit)\n"
+	    "      --io-class CLASS    the I/O class fills write at: "
+	    "best-effort\n"
+	    "                          (its lowest level, the default) or "
+	    "idle\n"
 	    "  -q, --queue N           jobs waiting at most (default 64)\n"
 	    "      --grace SECONDS     on SIGTERM, how long running jobs "
 	    "may\n"
@@ -112,6 +123,15 @@ parse_count(
 }
 
 static void
+parse_rate(agentd_opts *o, const char *arg)
+{
+	pa_err err = PA_ERR_INIT;
+
+	if (quantity_parse(&o->jobs.max_write_rate, arg, &err) != PA_OK)
+		daemon_usage_error(&o->d, "--max-write-rate: %s", err.msg);
+}
+
+static void
 add_path(
     agentd_opts *o, const char **list, int *n, const char *opt, const char *arg)
 {
@@ -124,6 +144,8 @@ add_path(
 static void
 parse_opt(agentd_opts *o, int ch)
 {
+	pa_err err = PA_ERR_INIT;
+
 	switch (ch) {
 	case 'r':
 		add_path(o, o->roots, &o->nroots, "--root", optarg);
@@ -147,6 +169,13 @@ parse_opt(agentd_opts *o, int ch)
 	case 'F':
 		o->jobs.max_fast = parse_count(o, "--fast-jobs", optarg, 0);
 		break;
+	case 'R':
+		parse_rate(o, optarg);
+		break;
+	case 'I':
+		if (io_class_parse(&o->jobs.io_class, optarg, &err) != PA_OK)
+			daemon_usage_error(&o->d, "--io-class: %s", err.msg);
+		break;
 	case 'h':
 		usage();
 	default:
@@ -166,6 +195,8 @@ parse_args(agentd_opts *o, int argc, char **argv)
 		{ "grace", required_argument, NULL, 'g' },
 		{ "writers-per-disk", required_argument, NULL, 'W' },
 		{ "fast-jobs", required_argument, NULL, 'F' },
+		{ "max-write-rate", required_argument, NULL, 'R' },
+		{ "io-class", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		DAEMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -265,10 +296,12 @@ agentd_serve(agentd *d, const agentd_opts *o, const sigset_t *set)
 
 	pa_log(PA_LOG_INFO, "agentd.ready",
 	    "roots=%zu device_globs=%zu devices=%zu max_jobs=%u queue=%u "
-	    "writers_per_disk=%u fast_jobs=%u",
+	    "writers_per_disk=%u fast_jobs=%u max_write_rate=%" PRIu64
+	    " io_class=%s",
 	    confine_root_count(d->conf), confine_glob_count(d->conf),
 	    confine_device_count(d->conf), o->jobs.max_running,
-	    o->jobs.max_queue, o->jobs.writers_per_disk, o->jobs.max_fast);
+	    o->jobs.max_queue, o->jobs.writers_per_disk, o->jobs.max_fast,
+	    o->jobs.max_write_rate, io_class_name(o->jobs.io_class));
 	while (sigwait(set, &sig) != 0 || sig == SIGHUP)
 		;
 	pa_log(PA_LOG_INFO, "agentd.stopping", "signal=%d grace_s=%u", sig,

@@ -324,6 +324,42 @@ test_fill__cancel_stops_within_a_chunk_and_restores(void **state)
 	assert_string_equal(before, after);
 }
 
+// A write rate paces the zeros: 12 MiB at 16 MiB/s, the first 4 MiB
+// chunk free (the burst), take at least 0.5 s; the bytes are all there.
+static void
+test_fill__max_write_rate_paces_the_writer(void **state)
+{
+	struct fill_test   *t   = *state;
+	struct fill_request req = fill_test_request(t, 12 * MiB, FILL_FULL);
+	struct fill_result  res;
+	uint64_t            t0 = testlib_now_ns();
+	double              s;
+
+	req.target.max_write_rate = 16 * MiB;
+	assert_int_equal(fill_run(&res, &req, NULL), PA_OK);
+	s = (double) (testlib_now_ns() - t0) / 1e9;
+	print_message("12 MiB at 16 MiB/s took %.2f s\n", s);
+	assert_true(s >= 0.45);
+	assert_int_equal(res.bytes_written, 12 * MiB);
+	assert_int_equal(testlib_file_size(t->path), 12 * MiB);
+}
+
+// A cancel is seen while the writer waits on its rate, not a chunk later.
+static void
+test_fill__cancel_is_seen_while_paced(void **state)
+{
+	struct fill_test   *t   = *state;
+	struct fill_request req = fill_test_request(t, 64 * MiB, FILL_FULL);
+	struct fill_result  res;
+	uint64_t            t0 = testlib_now_ns();
+
+	req.target.max_write_rate = MiB; // 60 s for all of it
+	t->fc.cancel_at           = 4 * MiB;
+	assert_int_equal(fill_run(&res, &req, NULL), PA_CANCELLED);
+	assert_true(testlib_now_ns() - t0 < 2000000000ull);
+	assert_int_equal(testlib_file_size(t->path), -1);
+}
+
 // A cancelled fill still says what it did: the allocation it found and
 // the zeros it wrote before it put the file back.
 static void
@@ -405,6 +441,8 @@ main(void)
 		FILL_TEST(
 		    test_fill__cancel_reports_what_it_did_before_the_rollback),
 		FILL_TEST(test_fill__cancel_removes_a_file_it_created),
+		FILL_TEST(test_fill__max_write_rate_paces_the_writer),
+		FILL_TEST(test_fill__cancel_is_seen_while_paced),
 		FILL_TEST(test_fill__offset_leaves_the_prefix_alone),
 	};
 

@@ -2,11 +2,13 @@
 // jobs_test.c: the job table on plain files: idempotency, joining, the
 // bounded pool and queue, cancel, waiters and shutdown.
 #include <fcntl.h>
+#include <linux/ioprio.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@ struct gate {
 	pthread_cond_t  cv;
 	bool            open;
 	int             inside, max_inside, started, ended;
+	int             ioprio_at_end; // the worker's, as the kernel says
 };
 
 struct fx {
@@ -39,6 +42,8 @@ gate_event(void *arg, const struct jobs_info *job)
 	pthread_mutex_lock(&g->mu);
 	if (job->state != JOBS_RUNNING) {
 		g->ended++;
+		g->ioprio_at_end =
+		    (int) syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0);
 		pthread_mutex_unlock(&g->mu);
 		return;
 	}
@@ -385,6 +390,40 @@ test_jobs__one_writer_per_disk_and_disks_in_parallel(void **state)
 	assert_true(x2.started_ms >= x1.finished_ms);
 }
 
+// The agent's rate caps a request's own, and fills in for none; the
+// worker writes at the agent's I/O class.
+static void
+test_jobs__write_rate_is_capped_and_the_io_class_applied(void **state)
+{
+	struct fx          *f = *state;
+	struct jobs_opts    o = JOBS_OPTS_INIT;
+	struct jobs_request r[3];
+	const uint64_t      asked[3] = { 0, 64 * MiB, 4096 * MiB };
+	const uint64_t      want[3]  = { 512 * MiB, 64 * MiB, 512 * MiB };
+	struct jobs_info    x;
+
+	o.on_event       = gate_event;
+	o.arg            = &f->g;
+	o.max_write_rate = 512 * MiB;
+	o.io_class       = IO_CLASS_IDLE;
+	f->g.open        = true;
+	assert_int_equal(jobs_new(&f->j, &o, NULL), PA_OK);
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "r%d.img", i);
+		r[i] = request(f, name, MiB, FILL_FULL, "");
+		r[i].target.max_write_rate = asked[i];
+		x                          = submit(f, &r[i], NULL);
+		assert_int_equal(x.req.target.max_write_rate, want[i]);
+		await_state(f, x.id, JOBS_SUCCEEDED);
+	}
+	pthread_mutex_lock(&f->g.mu);
+	assert_int_equal(
+	    IOPRIO_PRIO_CLASS(f->g.ioprio_at_end), IOPRIO_CLASS_IDLE);
+	pthread_mutex_unlock(&f->g.mu);
+}
+
 static void
 test_jobs__at_most_max_running_at_once(void **state)
 {
@@ -614,6 +653,7 @@ main(void)
 		T(test_jobs__fast_lane_does_not_wait_behind_writers),
 		T(test_jobs__classify_by_method_and_target),
 		T(test_jobs__one_writer_per_disk_and_disks_in_parallel),
+		T(test_jobs__write_rate_is_capped_and_the_io_class_applied),
 		T(test_jobs__at_most_max_running_at_once),
 		T(test_jobs__waiters_end_on_deadline_or_job_end),
 		T(test_jobs__progress_waiter_sees_progress),
