@@ -141,6 +141,8 @@ agent_job_pb(job_pb *pb, const struct jobs_info *job)
 	pb->mechanism_used   = agent_mechanism_pb(job->result.mechanism);
 	pb->used_method      = agent_method_used_pb(job);
 	pb->max_write_rate   = job->req.target.max_write_rate;
+	pb->queue_position   = job->position;
+	pb->disk             = (char *) job->req.disk_name;
 	pb->lane             = job->req.lane == JOBS_LANE_FAST
 	                ? CDI__PREALLOC__V1__JOB_LANE__JOB_LANE_FAST
 	                : CDI__PREALLOC__V1__JOB_LANE__JOB_LANE_WRITER;

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "jobevents.h"
 #include "prealloc/log.h"
@@ -98,6 +99,48 @@ jobevents_on_event(void *arg, const struct jobs_info *job)
 	jobevents_count_end(arg, job);
 }
 
+// Remember @p labels as shown. @return false when the table is full.
+static bool
+jobevents_seen(jobevents *e, const char *labels)
+{
+	for (size_t i = 0; i < e->nseen; i++)
+		if (strcmp(e->seen[i], labels) == 0)
+			return true;
+	if (e->nseen == JOBEVENTS_MAX_QUEUES)
+		return false;
+	snprintf(e->seen[e->nseen++], sizeof(e->seen[0]), "%s", labels);
+	return true;
+}
+
+// The queue per lane and disk, and each disk's writers.
+static void
+jobevents_collect_queues(jobevents *e, jobs *j)
+{
+	struct jobs_queue q[JOBEVENTS_MAX_QUEUES];
+	size_t            n = jobs_queues(q, JOBEVENTS_MAX_QUEUES, j);
+	char              labels[48];
+
+	for (size_t i = 0; i < e->nseen; i++) {
+		metrics_set(e->queued, e->seen[i], 0);
+		if (strncmp(e->seen[i], "writer,", 7) == 0)
+			metrics_set(e->writers, e->seen[i] + 7, 0);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char disk[24] = "";
+
+		if (q[i].lane == JOBS_LANE_WRITER)
+			snprintf(disk, sizeof(disk), "%u:%u", major(q[i].disk),
+			    minor(q[i].disk));
+		snprintf(labels, sizeof(labels), "%s,%s",
+		    jobs_lane_name(q[i].lane), disk);
+		if (!jobevents_seen(e, labels))
+			continue; // a bound on series, far above real nodes
+		metrics_set(e->queued, labels, (double) q[i].queued);
+		if (q[i].lane == JOBS_LANE_WRITER)
+			metrics_set(e->writers, disk, (double) q[i].running);
+	}
+}
+
 void
 jobevents_collect(jobevents *e, jobs *j)
 {
@@ -108,6 +151,7 @@ jobevents_collect(jobevents *e, jobs *j)
 		metrics_set(e->jobs_now, jobs_state_name((enum jobs_state) s),
 		    (double) counts[s]);
 	metrics_set(e->queue_depth, "", (double) counts[JOBS_QUEUED]);
+	jobevents_collect_queues(e, j);
 }
 
 int
@@ -135,9 +179,14 @@ jobevents_init(jobevents *e, metrics *m, pa_err *err)
 	    metrics_histogram(m, "prealloc_agent_job_duration_seconds",
 	        "Running time of ended jobs, by method", "method", bounds,
 	        sizeof(bounds) / sizeof(bounds[0]));
+	e->queued  = metrics_gauge(m, "prealloc_agent_queued_jobs",
+	     "Jobs waiting, by lane and, for writers, disk (MAJ:MIN)",
+	     "lane,disk");
+	e->writers = metrics_gauge(m, "prealloc_agent_disk_writers",
+	    "Jobs writing to each disk now", "disk");
 	if (e->jobs_now == NULL || e->jobs_total == NULL || e->bytes == NULL ||
 	    e->fallbacks == NULL || e->queue_depth == NULL ||
-	    e->duration == NULL)
+	    e->duration == NULL || e->queued == NULL || e->writers == NULL)
 		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
 	return PA_OK;
 }

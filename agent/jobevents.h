@@ -8,6 +8,8 @@
 #include "metrics.h"
 #include "prealloc/status.h"
 
+#define JOBEVENTS_MAX_QUEUES 64
+
 /**
  * The agent's job metric families. Plain data: the registry owns the
  * families, so there is nothing to free; a family is NULL without a
@@ -20,6 +22,12 @@ typedef struct jobevents {
 	metrics_family *fallbacks;   // prealloc_agent_auto_fallbacks_total
 	metrics_family *queue_depth; // prealloc_agent_queue_depth
 	metrics_family *duration;    // prealloc_agent_job_duration_seconds
+	metrics_family *queued;      // prealloc_agent_queued_jobs{lane,disk}
+	metrics_family *writers;     // prealloc_agent_disk_writers{disk}
+	// Queues shown before, so that one that emptied shows 0, not its
+	// last figure.
+	char   seen[JOBEVENTS_MAX_QUEUES][48];
+	size_t nseen;
 } jobevents;
 
 /**

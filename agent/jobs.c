@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "disk.h"
@@ -284,6 +285,8 @@ jobs_end_locked(jobs *j, struct jobs_job *x, enum jobs_state state, int code,
 	pthread_cond_broadcast(&j->idle);
 }
 
+static void jobs_renumber(jobs *j);
+
 static void
 jobs_unqueue(jobs *j, struct jobs_job *x)
 {
@@ -299,8 +302,10 @@ jobs_unqueue(jobs *j, struct jobs_job *x)
 		for (struct jobs_job *q = j->qhead; q != NULL; q = q->qnext)
 			j->qtail = q;
 	}
-	x->qnext = NULL;
+	x->qnext         = NULL;
+	x->info.position = 0;
 	j->queued--;
+	jobs_renumber(j);
 }
 
 // Cancel a queued job at once: it never started, so nothing to restore.
@@ -355,6 +360,34 @@ jobs_on_fast_lane(const jobs *j, const struct jobs_job *x)
 	return x->info.req.lane == JOBS_LANE_FAST && j->fast != NULL;
 }
 
+// Do @p a and @p b wait in the same queue?
+static bool
+jobs_same_queue(
+    const jobs *j, const struct jobs_job *a, const struct jobs_job *b)
+{
+	bool fast = jobs_on_fast_lane(j, a);
+
+	return fast == jobs_on_fast_lane(j, b) &&
+	    (fast || a->info.req.disk == b->info.req.disk);
+}
+
+// Number the waiting jobs, 1 for the next to start in its queue. Called
+// with the lock whenever the queue changes, so every snapshot has it.
+static void
+jobs_renumber(jobs *j)
+{
+	for (struct jobs_job *q = j->qhead; q != NULL; q = q->qnext) {
+		unsigned ahead = 0;
+
+		q->info.position = 0;
+		if (q->dispatched)
+			continue; // a worker is taking it
+		for (struct jobs_job *p = j->qhead; p != q; p = p->qnext)
+			ahead += !p->dispatched && jobs_same_queue(j, p, q);
+		q->info.position = ahead + 1;
+	}
+}
+
 static struct jobs_disk *
 jobs_disk_slot(jobs *j, dev_t disk, bool make)
 {
@@ -399,6 +432,7 @@ jobs_dispatch(jobs *j)
 		q->task_pending = true;
 		pa_taskq_submit(j->workers, &q->task);
 	}
+	jobs_renumber(j);
 }
 
 // A writer is done with its slots (it ended, or was cancelled before it
@@ -439,6 +473,7 @@ jobs_enqueue(jobs *j, struct jobs_job *x)
 	if (jobs_on_fast_lane(j, x)) {
 		x->task_pending = true;
 		pa_taskq_submit(j->fast, &x->task);
+		jobs_renumber(j);
 	} else {
 		jobs_dispatch(j);
 	}
@@ -688,11 +723,56 @@ jobs_classify(struct jobs_request *req, const struct confine_target *t)
 	struct stat st;
 	int         fd = t->fd >= 0 ? t->fd : t->dirfd;
 
-	req->lane = jobs_lane_of(req, t);
-	req->disk = 0;
+	req->lane         = jobs_lane_of(req, t);
+	req->disk         = 0;
+	req->disk_name[0] = '\0';
 	if (fd >= 0 && fstat(fd, &st) == 0)
 		req->disk =
 		    disk_of(S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev);
+	if (req->disk != 0)
+		snprintf(req->disk_name, sizeof(req->disk_name), "%u:%u",
+		    major(req->disk), minor(req->disk));
+}
+
+// The entry of @p lane and @p disk in @p out[0..*n), made when missing
+// and there is room; NULL when there is none.
+static struct jobs_queue *
+jobs_queue_entry(struct jobs_queue *out, size_t *n, size_t max,
+    enum jobs_lane lane, dev_t disk)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (out[i].lane == lane && out[i].disk == disk)
+			return &out[i];
+	if (*n == max)
+		return NULL;
+	out[*n] = (struct jobs_queue) { .lane = lane, .disk = disk };
+	return &out[(*n)++];
+}
+
+size_t
+jobs_queues(struct jobs_queue *out, size_t max, jobs *j)
+{
+	struct jobs_queue *e;
+	size_t             n = 0;
+
+	pthread_mutex_lock(&j->mu);
+	if (j->fast != NULL)
+		jobs_queue_entry(out, &n, max, JOBS_LANE_FAST, 0);
+	for (unsigned i = 0; i < j->o.max_running; i++)
+		if (j->disks[i].writers > 0 &&
+		    (e = jobs_queue_entry(out, &n, max, JOBS_LANE_WRITER,
+		         j->disks[i].disk)) != NULL)
+			e->running = j->disks[i].writers;
+	for (struct jobs_job *q = j->qhead; q != NULL; q = q->qnext) {
+		bool fast = jobs_on_fast_lane(j, q);
+
+		if ((e = jobs_queue_entry(out, &n, max,
+		         fast ? JOBS_LANE_FAST : JOBS_LANE_WRITER,
+		         fast ? 0 : q->info.req.disk)) != NULL)
+			e->queued++;
+	}
+	pthread_mutex_unlock(&j->mu);
+	return n;
 }
 
 const char *

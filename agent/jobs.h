@@ -46,6 +46,7 @@ struct jobs_request {
 	enum jobs_lane     lane;   ///< which pool runs it
 	dev_t              disk;   ///< the disk it writes to (disk_of()); 0:
 	                           ///< not known, not limited per disk
+	char disk_name[24]; ///< "MAJ:MIN" of @c disk, for the wire; "" for 0
 };
 
 /** A job as it is at one moment. Plain data: nothing to free. */
@@ -59,6 +60,17 @@ struct jobs_info {
 	char                error[PA_ERR_MSG_SIZE];
 	int64_t  created_ms, started_ms, finished_ms; ///< Unix ms; 0 not yet
 	uint64_t duration_ms; ///< running time, once finished
+	/** While QUEUED and waiting: 1 for the next to start in its queue
+	 *  (the fast lane's, or its disk's for a writer); 0 otherwise. */
+	unsigned position;
+};
+
+/** One queue of the agent: a lane, and for writers a disk. */
+struct jobs_queue {
+	enum jobs_lane lane;
+	dev_t          disk;    ///< writers: the disk; 0 for the fast lane
+	unsigned       queued;  ///< waiting
+	unsigned       running; ///< writers: running on the disk now
 };
 
 /**
@@ -185,6 +197,14 @@ int jobs_cancel(struct jobs_info *out, enum jobs_cancel_outcome *outcome,
  * not known. The disk: disk_of() the file's filesystem or the device.
  */
 void jobs_classify(struct jobs_request *req, const struct confine_target *t);
+
+/**
+ * The queues as they are now: the fast lane first, then one per disk with
+ * a writer queued or running.
+ * @param[out] out  up to @p max entries.
+ * @return how many were written.
+ */
+size_t jobs_queues(struct jobs_queue *out, size_t max, jobs *j);
 
 /** @return "fast" or "writer". */
 const char *jobs_lane_name(enum jobs_lane lane);

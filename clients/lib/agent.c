@@ -83,6 +83,7 @@ static const struct {
 	AGENT_JOB_STRING(filesystem),
 	AGENT_JOB_STRING(error_message),
 	AGENT_JOB_STRING(fallback_note),
+	AGENT_JOB_STRING(disk),
 #undef AGENT_JOB_STRING
 };
 
@@ -145,6 +146,7 @@ agent_job_copy(void *root, pa_job *dst, const job_pb *j)
 	dst->finished_unix_ms = j->finished_unix_ms;
 	dst->duration_ms      = j->duration_ms;
 	dst->lane             = agent_lane_name(j->lane);
+	dst->queue_position   = j->queue_position;
 	return true;
 }
 

@@ -36,6 +36,25 @@ view_error(const pa_job *job)
 	return e;
 }
 
+// Where a job waits, in a table: "#2 disk 8:0", "#1 fast"; its lane once
+// it runs; "-" from an agent that does not say.
+static void
+view_queue(json_t *obj, const pa_job *job)
+{
+	char buf[48];
+
+	if (job->queue_position > 0 && job->disk[0] != '\0')
+		snprintf(buf, sizeof(buf), "#%u disk %s", job->queue_position,
+		    job->disk);
+	else if (job->queue_position > 0)
+		snprintf(buf, sizeof(buf), "#%u %s", job->queue_position,
+		    job->lane[0] != '\0' ? job->lane : "queue");
+	else
+		snprintf(buf, sizeof(buf), "%s",
+		    job->lane[0] != '\0' ? job->lane : "-");
+	output_str(obj, "queue", buf);
+}
+
 // The columns `jobs` shows in a table.
 static json_t *
 view_job_brief(json_t *o, const pa_job *job, output_format f)
@@ -48,6 +67,7 @@ view_job_brief(json_t *o, const pa_job *job, output_format f)
 	    job->method_used[0] != '\0'
 	        ? job->method_used
 	        : pa_method_name(job->requested_method));
+	view_queue(o, job);
 	output_str(o, "path", job->path);
 	return o;
 }
@@ -73,6 +93,8 @@ view_job(const pa_job *job, output_format f, bool brief)
 	output_str(o, "mechanism", job->mechanism);
 	output_str(o, "filesystem", job->filesystem);
 	output_str(o, "lane", job->lane);
+	output_str(o, "disk", job->disk);
+	output_u64(o, "queuePosition", job->queue_position);
 	output_str(o, "fallbackNote", job->fallback_note);
 	output_size(o, f, "bytesDone", job->bytes_done);
 	output_size(o, f, "bytesTotal", job->bytes_total);

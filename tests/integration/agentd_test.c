@@ -599,9 +599,10 @@ max_running_in_log(testlib_daemon *d)
 static void
 eight_full_fills(fixture *f, const char *const *extra, int most)
 {
-	job_pb *j[8];
-	char    want[65], got[65];
-	int     most_listed = 0;
+	job_pb  *j[8];
+	char     want[65], got[65];
+	int      most_listed = 0;
+	uint32_t most_pos    = 0;
 
 	start_and_connect(f, extra);
 	for (int i = 0; i < 8; i++) {
@@ -620,6 +621,10 @@ eight_full_fills(fixture *f, const char *const *extra, int most)
 		for (size_t i = 0; i < l->n_jobs; i++) {
 			running += l->jobs[i]->state == ST(RUNNING);
 			open += l->jobs[i]->state <= ST(RUNNING);
+			if (l->jobs[i]->queue_position > most_pos)
+				most_pos = l->jobs[i]->queue_position;
+			// A writer names its disk, queued or not.
+			assert_true(l->jobs[i]->disk[0] != '\0');
 		}
 		protobuf_c_message_free_unpacked(&l->base, NULL);
 		if (running > most_listed)
@@ -629,6 +634,8 @@ eight_full_fills(fixture *f, const char *const *extra, int most)
 		usleep(5 * 1000);
 	}
 	assert_true(most_listed >= 1 && most_listed <= most);
+	// Eight at once on one disk: the waiting ones were numbered.
+	assert_true(most_pos >= 2);
 	assert_int_equal(max_running_in_log(&f->d), most);
 	zeros_sha(want, 48 * MiB);
 	for (int i = 0; i < 8; i++) {

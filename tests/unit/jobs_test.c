@@ -424,6 +424,50 @@ test_jobs__write_rate_is_capped_and_the_io_class_applied(void **state)
 	pthread_mutex_unlock(&f->g.mu);
 }
 
+// Each waiting job knows its place in its own queue, and the queues show
+// per lane and per disk.
+static void
+test_jobs__positions_and_queues_per_disk(void **state)
+{
+	struct fx          *f = *state;
+	struct jobs_request r[4];
+	struct jobs_info    x[4], y;
+	struct jobs_queue   q[8];
+	const dev_t         disk[4] = { makedev(250, 1), makedev(250, 1),
+		        makedev(250, 1), makedev(250, 2) };
+	const unsigned      pos[4]  = { 0, 1, 2, 1 };
+	size_t              n;
+
+	start(f, 1, 8, true);
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "p%d.img", i);
+		r[i]      = request(f, name, MiB, FILL_FULL, "");
+		r[i].disk = disk[i];
+		x[i]      = submit(f, &r[i], NULL);
+		if (i == 0)
+			await_state(f, x[0].id, JOBS_RUNNING);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(jobs_get(&y, f->j, x[i].id, NULL), PA_OK);
+		assert_int_equal(y.position, pos[i]);
+	}
+	n = jobs_queues(q, 8, f->j);
+	assert_int_equal(n, 3); // the fast lane, and two disks
+	assert_int_equal(q[0].lane, JOBS_LANE_FAST);
+	assert_int_equal(q[0].queued, 0);
+	assert_true(q[1].lane == JOBS_LANE_WRITER && q[1].disk == disk[0]);
+	assert_int_equal(q[1].running, 1);
+	assert_int_equal(q[1].queued, 2);
+	assert_true(q[2].disk == disk[3] && q[2].queued == 1);
+	gate_open(&f->g);
+	for (int i = 0; i < 4; i++) {
+		y = await_state(f, x[i].id, JOBS_SUCCEEDED);
+		assert_int_equal(y.position, 0);
+	}
+}
+
 static void
 test_jobs__at_most_max_running_at_once(void **state)
 {
@@ -654,6 +698,7 @@ main(void)
 		T(test_jobs__classify_by_method_and_target),
 		T(test_jobs__one_writer_per_disk_and_disks_in_parallel),
 		T(test_jobs__write_rate_is_capped_and_the_io_class_applied),
+		T(test_jobs__positions_and_queues_per_disk),
 		T(test_jobs__at_most_max_running_at_once),
 		T(test_jobs__waiters_end_on_deadline_or_job_end),
 		T(test_jobs__progress_waiter_sees_progress),

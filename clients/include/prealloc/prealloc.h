@@ -233,6 +233,12 @@ typedef struct pa_job {
 	/** The agent's pool that runs it: "fast" (fallocate: it never waits
 	 * behind jobs that write data) or "writer"; "" from older agents. */
 	const char *lane;
+	/** While it waits, 1 for the next to start in its queue (the fast
+	 *  lane's, or its disk's); 0 when it is not waiting. */
+	unsigned queue_position;
+	/** The disk a writer waits for, "MAJ:MIN"; "" for the fast lane, or
+	 *  from older agents. */
+	const char *disk;
 } pa_job;
 
 /** @return true when @p state is SUCCEEDED, FAILED or CANCELLED. */
