@@ -2,6 +2,7 @@
 // output.c: render one jansson tree as a table, as JSON or as YAML.
 #include <ctype.h>
 #include <inttypes.h>
+#include <libsmartcols.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,55 +427,64 @@ output_col_text(char buf[OUTPUT_CELL_SIZE], const json_t *row, const char *key)
 	return cell != NULL ? output_cell(buf, cell) : "";
 }
 
-// Print one line of columns: the header when @p row is NULL.
-static void
-output_row(
-    FILE *fp, const json_t *cols, const json_t *row, int *width, int indent)
+// A libsmartcols table of @p rows: a column per key of the first row,
+// headed by the key in capitals. @return NULL when memory runs out.
+static struct libscols_table *
+output_scols(const json_t *rows)
 {
-	size_t ncol = json_object_size(cols), c = 0;
-	void  *it;
-	char   buf[OUTPUT_CELL_SIZE];
+	const json_t          *cols = json_array_get(rows, 0);
+	struct libscols_table *tb   = scols_new_table();
+	char                   buf[OUTPUT_CELL_SIZE];
+	void                  *it;
+	size_t                 c;
 
-	fprintf(fp, "%*s", indent, "");
+	if (tb == NULL)
+		return NULL;
+	// As kubectl spaces its columns; never cut to a terminal's width:
+	// paths and ids are read whole, and scripts see what a terminal sees.
+	scols_table_set_column_separator(tb, "  ");
+	scols_table_enable_noencoding(tb, 1);
 	for (it = json_object_iter((json_t *) cols); it != NULL;
-	     it = json_object_iter_next((json_t *) cols, it), c++) {
-		const char *text =
-		    output_col_text(buf, row, json_object_iter_key(it));
+	     it = json_object_iter_next((json_t *) cols, it))
+		if (scols_table_new_column(tb,
+		        output_col_text(buf, NULL, json_object_iter_key(it)), 0,
+		        0) == NULL)
+			goto fail;
+	for (size_t i = 0; i < json_array_size(rows); i++) {
+		const json_t         *row = json_array_get(rows, i);
+		struct libscols_line *ln  = scols_table_new_line(tb, NULL);
 
-		// The last column is not padded: no trailing blanks.
-		fprintf(fp, "%-*s", c + 1 < ncol ? width[c] + 2 : 0, text);
+		if (ln == NULL)
+			goto fail;
+		for (it = json_object_iter((json_t *) cols), c = 0; it != NULL;
+		     it = json_object_iter_next((json_t *) cols, it), c++)
+			if (scols_line_set_data(ln, c,
+			        output_col_text(
+			            buf, row, json_object_iter_key(it))) != 0)
+				goto fail;
 	}
-	fputc('\n', fp);
+	return tb;
+fail:
+	scols_unref_table(tb);
+	return NULL;
 }
 
-// Print the rows of @p rows as columns, headed by the first row's keys.
+// Print the rows of @p rows as columns, headed by the first row's keys,
+// each line indented by @p indent.
 static void
 output_columns(FILE *fp, const json_t *rows, int indent)
 {
-	json_t *cols = json_array_get(rows, 0);
-	size_t  nrow = json_array_size(rows), c;
-	int    *width;
-	void   *it;
-	char    buf[OUTPUT_CELL_SIZE];
+	struct libscols_table *tb   = output_scols(rows);
+	char                  *text = NULL, *line, *save = NULL;
 
-	if ((width = calloc(json_object_size(cols) + 1, sizeof(int))) == NULL)
+	if (tb == NULL)
 		return;
-	// Row 0 is the header; each column is as wide as its widest cell.
-	for (size_t i = 0; i <= nrow; i++) {
-		const json_t *row = i == 0 ? NULL : json_array_get(rows, i - 1);
-
-		for (it = json_object_iter(cols), c = 0; it != NULL;
-		     it = json_object_iter_next(cols, it), c++) {
-			int w = (int) strlen(output_col_text(
-			    buf, row, json_object_iter_key(it)));
-
-			width[c] = w > width[c] ? w : width[c];
-		}
-	}
-	for (size_t i = 0; i <= nrow; i++)
-		output_row(fp, cols,
-		    i == 0 ? NULL : json_array_get(rows, i - 1), width, indent);
-	free(width);
+	if (scols_print_table_to_string(tb, &text) == 0 && text != NULL)
+		for (line = strtok_r(text, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save))
+			fprintf(fp, "%*s%s\n", indent, "", line);
+	free(text);
+	scols_unref_table(tb);
 }
 
 // Print an object as aligned "Key:  value" lines, nested ones indented.
