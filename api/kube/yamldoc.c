@@ -32,7 +32,7 @@ typedef struct builder {
 	pa_err         *err;
 } builder;
 
-static int
+static int __attribute__((format(printf, 6, 0)))
 vfail_at(pa_err *err, yamldoc_pos *where, const char *file, int line,
     int column, const char *fmt, va_list ap)
 {

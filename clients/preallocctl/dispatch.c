@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "duration.h"
 
 // Far above the 256 and up that commands give their long-only options, so
 // that a value says whose option it is (check_command() makes sure).
@@ -77,27 +78,6 @@ usage(const ctl_command *const *cmds, size_t ncmds)
 	exit(CTL_EXIT_OK);
 }
 
-// "30s", "500ms", "2m" or plain seconds, in ms; 0 when it is not one.
-static uint32_t
-parse_timeout(const char *s)
-{
-	char         *end = NULL;
-	unsigned long v   = strtoul(s, &end, 10);
-	unsigned long mul = 1000;
-
-	if (end == s || s[0] == '-')
-		return 0;
-	if (strcmp(end, "ms") == 0)
-		mul = 1;
-	else if (strcmp(end, "m") == 0)
-		mul = 60000;
-	else if (strcmp(end, "s") != 0 && *end != '\0')
-		return 0;
-	if (v == 0 || v > UINT32_MAX / mul)
-		return 0;
-	return (uint32_t) (v * mul);
-}
-
 // One global option into @p c; a bad value is a usage error, --version
 // prints @p version and exits.
 static void
@@ -124,7 +104,7 @@ global_option(ctl *c, int opt, const char *arg, const char *version)
 		ctl_set_error_format(c->format);
 		break;
 	case 't':
-		if ((c->timeout_ms = parse_timeout(arg)) == 0)
+		if ((c->timeout_ms = ctl_duration_ms(arg)) == 0)
 			ctl_usage_error(NULL,
 			    "--timeout: \"%s\" is not a duration (30s, 500ms, "
 			    "2m)",

@@ -16,6 +16,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "dispatch.h"
+#include "duration.h"
 #include "testlib.h"
 
 static const struct option alpha_options[] = {
@@ -856,6 +857,39 @@ test_ctl__man_pages_render_without_warnings(void **state)
 	}
 }
 
+// --timeout's durations: the units kubectl users type, and nothing else.
+static void
+test_ctl__durations_in_ms(void **state)
+{
+	static const struct {
+		const char *in;
+		uint32_t    ms;
+	} cases[] = {
+		{ "30s", 30000 },
+		{ "500ms", 500 },
+		{ "2m", 120000 },
+		{ "45", 45000 },
+		{ "4294967295ms", UINT32_MAX },
+		{ "0", 0 },
+		{ "0ms", 0 },
+		{ "-5s", 0 },
+		{ "+5s", 0 },
+		{ " 5s", 0 },
+		{ "5h", 0 },
+		{ "5 s", 0 },
+		{ "s", 0 },
+		{ "", 0 },
+		{ "4294968s", 0 },
+		{ "99999999999999999999ms", 0 },
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (ctl_duration_ms(cases[i].in) != cases[i].ms)
+			fail_msg("\"%s\": %u ms, want %u", cases[i].in,
+			    ctl_duration_ms(cases[i].in), cases[i].ms);
+}
+
 int
 main(void)
 {
@@ -870,6 +904,7 @@ main(void)
 		    test_ctl__global_options_go_anywhere_on_the_line),
 		cmocka_unit_test(
 		    test_ctl__a_command_may_not_redefine_a_global_option),
+		cmocka_unit_test(test_ctl__durations_in_ms),
 		cmocka_unit_test(test_ctl__help_is_made_from_the_descriptors),
 		cmocka_unit_test(
 		    test_ctl__command_help_prints_its_text_and_runs_nothing),

@@ -73,7 +73,8 @@ PA_EXPORT int pa_err_set(pa_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /** pa_err_set() with a va_list. @return @p code. */
-PA_EXPORT int pa_err_vset(pa_err *err, int code, const char *fmt, va_list ap);
+PA_EXPORT int pa_err_vset(pa_err *err, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /**
  * Map an errno value to a status code, at the system call that failed.
