@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdiconfig.h"
 #include "ctl.h"
 
 enum { OPT_STRICT = 256 };
@@ -82,7 +83,11 @@ config_apply(const ctl *c, const config_opts *o, pa_err *err)
 	json_t    *out  = NULL;
 	int        rc, ex = CTL_EXIT_FAILURE;
 
+	// The size rule is the service's too; refusing here names the user's
+	// file and spares sending what would be refused.
 	if ((rc = ctl_read_file(&yaml, &len, o->file, err)) != PA_OK ||
+	    (rc = cdiconfig_check_size(len, ctl_file_name(o->file), err)) !=
+	        PA_OK ||
 	    (rc = ctl_client(&cl, c, err)) != PA_OK ||
 	    (rc = pa_apply_config(
 	         &gen, cl, yaml, o->generation, o->strict, err)) != PA_OK)
