@@ -153,6 +153,34 @@ test_ctl_config__apply_refuses_over_the_limit(void **state)
 	free(gerr);
 }
 
+// The service would name its own config file; the user typed theirs.
+static void
+test_ctl_config__apply_of_a_broken_file_names_it(void **state)
+{
+	char  path[700], want[760], *out = NULL, *err = NULL;
+	char *got = NULL, *gerr = NULL;
+
+	(void) state;
+	snprintf(path, sizeof(path), "%s/%d-broken.yaml", fx.dir, fx.n++);
+	write_text(path,
+	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	    "kind: CDIConfig\n"
+	    "spec:\n"
+	    "  preallocation:\n"
+	    "    global: maybe\n");
+	assert_int_not_equal(run(&out, &err, "config apply '%s'", path), 0);
+	snprintf(want, sizeof(want), "%s:5:", path);
+	assert_has(err, want);
+	if (strstr(err, fx.config) != NULL)
+		fail_msg("the daemon's file named in:\n%s", err);
+	assert_int_equal(run(&got, &gerr, "-o json config get"), 0);
+	assert_has(got, "\"fast\"");
+	free(out);
+	free(err);
+	free(got);
+	free(gerr);
+}
+
 static void
 test_ctl_config__watch_refuses_over_the_limit(void **state)
 {
@@ -218,6 +246,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ctl_config__check_refuses_over_the_limit),
 		cmocka_unit_test(test_ctl_config__apply_refuses_over_the_limit),
+		cmocka_unit_test(
+		    test_ctl_config__apply_of_a_broken_file_names_it),
 		cmocka_unit_test(test_ctl_config__watch_refuses_over_the_limit),
 	};
 
