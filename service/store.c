@@ -25,7 +25,11 @@
 #include "prealloc/util.h"
 
 // A CDIConfig with 10,000 storage classes is under 1 MiB.
-#define STORE_MAX_FILE (16 * 1024 * 1024)
+// A file over CDI_CONFIG_MAX_BYTES is refused in cdiconfig_check_size()'s
+// words, as apply and check refuse it: store_read() looks at its size first,
+// and reads one byte more so that a file growing meanwhile reaches the
+// parser's own size check rather than pa_file_read()'s.
+#define STORE_MAX_FILE (CDI_CONFIG_MAX_BYTES + 1)
 
 // ApplyConfig writes "<config>.tmp" and mkstemp's six letters or digits.
 #define STORE_TEMP_SUFFIX ".tmp"
@@ -91,6 +95,17 @@ store_parse(cdiconfig **out, store *s, const char *buf, size_t len, bool strict,
 	return cdiconfig_parse(out, buf, len, s->path, &opts, err);
 }
 
+// Read the config file into @p buf_out, refusing one over the size limit.
+static int
+store_read(char **buf_out, size_t *len_out, const store *s, pa_err *err)
+{
+	struct stat st;
+
+	if (stat(s->path, &st) == 0 && st.st_size > CDI_CONFIG_MAX_BYTES)
+		return cdiconfig_check_size((size_t) st.st_size, s->path, err);
+	return pa_file_read(buf_out, len_out, s->path, STORE_MAX_FILE, err);
+}
+
 // Load the file, holding write_mtx. ENOENT serves the default.
 static int
 store_load_locked(store *s, bool *changed_out, bool *missing_out, pa_err *err)
@@ -103,7 +118,7 @@ store_load_locked(store *s, bool *changed_out, bool *missing_out, pa_err *err)
 	int            rc;
 
 	*changed_out = false;
-	rc           = pa_file_read(&buf, &len, s->path, STORE_MAX_FILE, err);
+	rc           = store_read(&buf, &len, s, err);
 	if (rc == PA_NOT_FOUND && s->snap != NULL && !s->status.from_file)
 		return PA_OK; // still missing: the default stays, quietly
 	if (rc == PA_NOT_FOUND && s->snap == NULL) {

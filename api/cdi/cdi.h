@@ -13,6 +13,18 @@
 #define CDI_KIND_DATAVOLUME "DataVolume"
 
 /**
+ * The most bytes a configuration may have, wherever it comes from: `config
+ * check`, `config apply` (client and server) and the watched file all
+ * refuse more with the same message. A real CDIConfig, even a `kubectl get
+ * -o yaml` export with managedFields, is a few KiB; 512 KiB leaves room for
+ * hundreds of storage classes and still fits an ApplyConfig request inside
+ * the RPC layer's 1 MiB message limit (RPC_DEFAULT_MAX_MSG) with room for
+ * its envelope, so the configuration's limit, not the transport's, is the
+ * one a user meets.
+ */
+#define CDI_CONFIG_MAX_BYTES (512 * 1024)
+
+/**
  * A CDI boolean that may be absent: absent is not the same as false. A
  * CDIConfig level and a DataVolume's spec.preallocation both are one, and
  * the resolver takes them as they are. The values are the wire's.

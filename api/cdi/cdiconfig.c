@@ -501,6 +501,17 @@ cdiconfig_free(cdiconfig *c)
 }
 
 int
+cdiconfig_check_size(size_t len, const char *filename, pa_err *err)
+{
+	if (len <= CDI_CONFIG_MAX_BYTES)
+		return PA_OK;
+	return pa_err_set(err, PA_RESOURCE_EXHAUSTED,
+	    "%s: larger than %d bytes, the limit of a configuration "
+	    "(CDI_CONFIG_MAX_BYTES)",
+	    filename ? filename : "<input>", CDI_CONFIG_MAX_BYTES);
+}
+
+int
 cdiconfig_parse(cdiconfig **out, const char *yaml, size_t len,
     const char *filename, const cdiconfig_opts *opts, pa_err *err)
 {
@@ -511,6 +522,8 @@ cdiconfig_parse(cdiconfig **out, const char *yaml, size_t len,
 	int                         rc;
 
 	opts = opts != NULL ? opts : &defaults;
+	if ((rc = cdiconfig_check_size(len, filename, err)) != PA_OK)
+		return rc;
 	if ((ctx.c = calloc(1, sizeof(*ctx.c))) == NULL ||
 	    (ctx.c->filename = strdup(filename ? filename : "<input>")) ==
 	        NULL) {

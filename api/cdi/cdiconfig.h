@@ -60,10 +60,25 @@ typedef struct cdiconfig_opts {
  * @param opts       optional (NULL means CDICONFIG_OPTS_INIT).
  * @param err        optional; on failure, "file:line:column: sentence".
  * @return PA_OK; PA_INVALID_ARGUMENT for anything wrong in the text;
- *         PA_RESOURCE_EXHAUSTED when memory runs out.
+ *         PA_RESOURCE_EXHAUSTED when memory runs out, or as
+ *         cdiconfig_check_size() when @p len is over CDI_CONFIG_MAX_BYTES.
  */
 int cdiconfig_parse(cdiconfig **out, const char *yaml, size_t len,
     const char *filename, const cdiconfig_opts *opts, pa_err *err);
+
+/**
+ * The one size rule for a configuration, so that every path that takes one
+ * (check, apply on either side, the watched file) refuses the same texts
+ * with the same words.
+ * @param len       the text's length in bytes; a reader that stopped at
+ *                  the limit passes CDI_CONFIG_MAX_BYTES + 1.
+ * @param filename  the name for the message; NULL means "<input>".
+ * @param err       optional; "FILE: larger than 524288 bytes, the limit of
+ *                  a configuration (CDI_CONFIG_MAX_BYTES)".
+ * @return PA_OK when @p len <= CDI_CONFIG_MAX_BYTES, else
+ *         PA_RESOURCE_EXHAUSTED.
+ */
+int cdiconfig_check_size(size_t len, const char *filename, pa_err *err);
 
 /**
  * The embedded default: a CDIConfig that sets nothing, so every answer is

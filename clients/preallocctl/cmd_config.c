@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdiconfig.h"
 #include "ctl.h"
 
 enum { OPT_STRICT = 256 };
@@ -76,13 +77,21 @@ static int
 config_apply(const ctl *c, const config_opts *o, pa_err *err)
 {
 	pa_client *cl   = NULL;
+	pa_config *chk  = NULL;
 	char      *yaml = NULL;
 	size_t     len  = 0;
 	uint64_t   gen  = 0;
 	json_t    *out  = NULL;
 	int        rc, ex = CTL_EXIT_FAILURE;
 
+	// The service parses with the same parser but names its own file in
+	// errors; checking here first names the user's FILE at the line and
+	// column, and spares sending what would be refused.
 	if ((rc = ctl_read_file(&yaml, &len, o->file, err)) != PA_OK ||
+	    (rc = cdiconfig_check_size(len, ctl_file_name(o->file), err)) !=
+	        PA_OK ||
+	    (rc = pa_config_check(&chk, yaml, len, ctl_file_name(o->file),
+	         o->strict, err)) != PA_OK ||
 	    (rc = ctl_client(&cl, c, err)) != PA_OK ||
 	    (rc = pa_apply_config(
 	         &gen, cl, yaml, o->generation, o->strict, err)) != PA_OK)
@@ -94,6 +103,7 @@ config_apply(const ctl *c, const config_opts *o, pa_err *err)
 	}
 	ex = ctl_print(c, out);
 done:
+	pa_config_free(chk);
 	free(yaml);
 	pa_client_free(cl);
 	return ctl_exit(rc, err, ex);

@@ -621,11 +621,55 @@ test_cdiconfig__to_yaml_round_trips_both_maps(void **state)
 	cdiconfig_unref(c);
 }
 
+// A text one byte over the limit: valid YAML (a comment pads it), so only
+// the size can refuse it, and the limit itself is still accepted.
+static char *
+padded_config(size_t len)
+{
+	static const char text[] = HEAD "spec:\n  preallocation: true\n";
+	char             *buf    = malloc(len + 1);
+
+	assert_non_null(buf);
+	assert_true(len > sizeof(text) + 2);
+	memcpy(buf, text, sizeof(text) - 1);
+	buf[sizeof(text) - 1] = '#';
+	memset(buf + sizeof(text), ' ', len - sizeof(text) - 1);
+	buf[len - 1] = '\n';
+	buf[len]     = '\0';
+	return buf;
+}
+
+static void
+test_cdiconfig__over_the_size_limit_is_refused(void **state)
+{
+	char      *at   = padded_config(CDI_CONFIG_MAX_BYTES);
+	char      *over = padded_config(CDI_CONFIG_MAX_BYTES + 1);
+	cdiconfig *c    = NULL;
+	pa_err     err  = PA_ERR_INIT;
+
+	(void) state;
+	assert_int_equal(
+	    cdiconfig_parse(&c, at, strlen(at), "my.yaml", NULL, &err), PA_OK);
+	cdiconfig_unref(c);
+	c = NULL;
+	assert_int_equal(
+	    cdiconfig_parse(&c, over, strlen(over), "my.yaml", NULL, &err),
+	    PA_RESOURCE_EXHAUSTED);
+	assert_null(c);
+	assert_string_equal(err.msg,
+	    "my.yaml: larger than 524288 bytes, the limit of a configuration "
+	    "(CDI_CONFIG_MAX_BYTES)");
+	free(at);
+	free(over);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cdiconfig__block_style_with_comments),
+		cmocka_unit_test(
+		    test_cdiconfig__over_the_size_limit_is_refused),
 		cmocka_unit_test(test_cdiconfig__flow_style),
 		cmocka_unit_test(test_cdiconfig__plain_bool_means_global),
 		cmocka_unit_test(test_cdiconfig__nulls_leave_settings_unset),

@@ -108,6 +108,38 @@ test_store__good_bytes_again_clear_the_last_error(void **state)
 	store_free(s);
 }
 
+// The watched file obeys the size limit apply and check obey: a file over
+// it is refused in the same words, and the last good config stays.
+static void
+test_store__over_the_size_limit_keeps_the_last_good(void **state)
+{
+	fixture     *f   = *state;
+	store       *s   = NULL;
+	size_t       len = CDI_CONFIG_MAX_BYTES + 100;
+	char        *big = malloc(len + 1);
+	cdiconfig   *c;
+	store_status st;
+
+	assert_non_null(big);
+	memcpy(big, good, strlen(good));
+	memset(big + strlen(good), '#', len - strlen(good));
+	big[strlen(good)] = '\n';
+	big[len]          = '\0';
+	put(f, "cdiconfig.yaml", good);
+	assert_int_equal(store_open(&s, NULL, f->config, NULL), PA_OK);
+	put(f, "cdiconfig.yaml", big);
+	assert_reload(s, PA_RESOURCE_EXHAUSTED, false);
+	store_get_status(&st, s);
+	assert_non_null(strstr(st.last_error,
+	    "cdiconfig.yaml: larger than 524288 bytes, the limit of a "
+	    "configuration"));
+	c = store_snapshot(s);
+	assert_int_equal(cdiconfig_global(c)->preallocation, CDICONFIG_TRUE);
+	cdiconfig_unref(c);
+	store_free(s);
+	free(big);
+}
+
 typedef struct seen {
 	int removed, kept;
 	int kept_codes[16];
@@ -232,6 +264,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_store__good_bytes_again_clear_the_last_error),
+		T(test_store__over_the_size_limit_keeps_the_last_good),
 		T(test_store__removes_only_its_own_stale_temps),
 		T(test_store__apply_leaves_only_the_config),
 	};
