@@ -251,6 +251,7 @@ jobs_prune(jobs *j, uint64_t now)
 		struct jobs_job *x = *pp;
 
 		if (jobs_state_final(x->info.state) && !x->task_pending &&
+		    !x->dispatched &&
 		    (over > 0 || now - x->end_mono_ms >= j->o.keep_ms)) {
 			*pp = x->next;
 			jobs_job_free(x);
@@ -822,6 +823,7 @@ jobs_run_one(jobs *j, struct jobs_job *x)
 	struct jobs_info    snap;
 	pa_err              err = PA_ERR_INIT;
 	int                 rc  = PA_OK;
+	bool                held;
 
 	memset(&res, 0, sizeof(res));
 	jobs_run_fill(j, x, &res, &rc, &err);
@@ -837,14 +839,21 @@ jobs_run_one(jobs *j, struct jobs_job *x)
 		    rc == PA_CANCELLED ? JOBS_CANCELLED : JOBS_FAILED, rc,
 		    err.msg, &fire);
 	}
-	jobs_release(j, x);
-	snap = x->info; // x may be pruned from here on
-	jobs_prune(j, jobs_mono_ms());
+	snap = x->info;
+	held = x->dispatched; // if not, x may be pruned once unlocked
 	pthread_mutex_unlock(&j->mu);
 	// The event (a log line, counters) comes before the answers, so that
-	// whoever is told the job ended sees it logged and counted.
+	// whoever is told the job ended sees it logged and counted; and
+	// before its slots go to the next writer, so that a disk's next job
+	// starts after this one has ended, in the log as on the disk. A job
+	// holding its slots is never pruned.
 	if (j->o.on_event != NULL)
 		j->o.on_event(j->o.arg, &snap);
+	pthread_mutex_lock(&j->mu);
+	if (held)
+		jobs_release(j, x);
+	jobs_prune(j, jobs_mono_ms()); // x may be gone from here on
+	pthread_mutex_unlock(&j->mu);
 	jobs_fire(fire);
 }
 
