@@ -159,8 +159,14 @@ def check_policy(docs):
             fail(where, "the ConfigMap %s is not in the manifests" % cm_name)
         elif key not in (cm.get("data") or {}):
             fail(cpath, "the ConfigMap has no key %s" % key)
-        elif yaml.safe_load(cm["data"][key]).get("kind") != "CDIConfig":
-            fail(cpath, "%s is not a CDIConfig" % key)
+        else:
+            try:
+                kind = (yaml.safe_load(cm["data"][key]) or {}).get("kind")
+            except yaml.YAMLError as e:
+                fail(cpath, "the ConfigMap's %s does not parse: %s" % (key, e))
+                kind = "CDIConfig"
+            if kind != "CDIConfig":
+                fail(cpath, "%s is not a CDIConfig" % key)
     # mTLS: the TLS files come from one Secret's mount.
     tls = [s for s in vols.values() if "secret" in s]
     for flag in ("--tls-cert", "--tls-key", "--tls-ca"):
@@ -350,6 +356,115 @@ def check_units(src, policyd, agentd):
         check_flags(env_file, examples, known)
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_tls(d):
+    """A CA and a server certificate signed by it, ECDSA P-256 as
+    certificate.example.yaml asks cert-manager for, in the Secret's names."""
+    def run(*a):
+        subprocess.run(a, check=True, capture_output=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    run("openssl", "req", "-x509", *ec, "-keyout", d + "/ca.key", "-out",
+        d + "/ca.crt", "-subj", "/CN=prealloc-ca", "-days", "2")
+    run("openssl", "req", *ec, "-keyout", d + "/tls.key", "-out", d + "/tls.csr",
+        "-subj", "/CN=prealloc-policy.prealloc.svc")
+    run("openssl", "x509", "-req", "-in", d + "/tls.csr", "-CA", d + "/ca.crt",
+        "-CAkey", d + "/ca.key", "-CAcreateserial", "-out", d + "/tls.crt",
+        "-days", "2")
+
+
+def remap(args, paths, http_port):
+    """The container's args with its paths under a temp dir and the HTTP
+    port on 127.0.0.1, so that they run here beside other tests."""
+    out = []
+    for a in args:
+        for old, new in paths.items():
+            a = a.replace(old, new)
+        if a.startswith("--http="):
+            a = "--http=127.0.0.1:%d" % http_port
+        if a.startswith("--listen=tls+tcp://") or a.startswith("--listen=tcp://"):
+            a = "--listen=%s://127.0.0.1:%d" % (a.split("=", 1)[1].split("://")[0],
+                                                 free_port())
+        out.append(a)
+    return out
+
+
+def start_as_deployed(where, binary, args, while_up=None):
+    """Run the daemon with the manifest's args (remapped): it must start
+    and answer /healthz and /readyz 200, as the probes want; then
+    while_up(), if given, looks at it running."""
+    import tempfile
+    import time
+    import urllib.request
+
+    port = int(arg_value(args, "--http")[0].rsplit(":", 1)[1])
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen([binary] + args, stderr=log, stdout=log)
+        try:
+            deadline, answered = time.time() + 10, {}
+            while time.time() < deadline and len(answered) < 2 and proc.poll() is None:
+                for path in ("/healthz", "/readyz"):
+                    try:
+                        url = "http://127.0.0.1:%d%s" % (port, path)
+                        with urllib.request.urlopen(url, timeout=1) as r:
+                            answered[path] = r.status
+                    except Exception:
+                        pass
+                time.sleep(0.1)
+            if answered != {"/healthz": 200, "/readyz": 200}:
+                log.seek(0)
+                fail(where, "with the manifest's args it does not answer its "
+                     "probes (%s):\n%s" % (answered, log.read()))
+            elif while_up is not None:
+                while_up()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+def check_start(docs, policy, agent, policyd, agentd):
+    import tempfile
+    with tempfile.TemporaryDirectory() as t:
+        # The policy pod: the ConfigMap's file and the Secret's files.
+        os.makedirs(t + "/config")
+        os.makedirs(t + "/tls")
+        _, cm = find(docs, "ConfigMap", "prealloc-cdiconfig")
+        if cm is not None:
+            for k, v in (cm.get("data") or {}).items():
+                with open(os.path.join(t, "config", k), "w") as f:
+                    f.write(v)
+        make_tls(t + "/tls")
+        args = remap(policy.get("args", []), {"/etc/prealloc": t}, free_port())
+        start_as_deployed("service/deploy: Deployment args", policyd, args)
+        # The agent pod: the kubelet's pods directory and the socket's.
+        os.makedirs(t + "/pods")
+        os.makedirs(t + "/run", mode=0o755)
+        args = remap(agent.get("args", []),
+                     {KUBELET_PODS: t + "/pods", SOCKET_DIR: t + "/run"}, free_port())
+        start_as_deployed("agent/deploy: DaemonSet args", agentd, args,
+                          lambda: check_socket(t + "/run/agent.sock"))
+
+
+def check_socket(path):
+    import stat
+    where = "agent/deploy: DaemonSet args"
+    try:
+        st = os.stat(path)
+    except OSError:
+        fail(where, "no socket at the node-local path")
+        return
+    if not stat.S_ISSOCK(st.st_mode) or stat.S_IMODE(st.st_mode) != 0o660:
+        fail(where, "the node-local socket is not a socket of mode 0660")
+    if st.st_gid != 107:
+        fail(where, "the node-local socket's group is %d, not 107 (the importer's)"
+             % st.st_gid)
+
+
 def main():
     src, policyd, agentd = sys.argv[1:4]
     docs = load_manifests(src)
@@ -362,6 +477,8 @@ def main():
     check_flags("agent/deploy: DaemonSet args", agent.get("args", []),
                 help_flags(agentd))
     check_units(src, policyd, agentd)
+    if not failures:
+        check_start(docs, policy, agent, policyd, agentd)
     for f in failures:
         print("FAIL: " + f)
     print("%d manifest documents checked, %d failures" % (len(docs), len(failures)))

@@ -3,7 +3,9 @@
 # deploy_manifests_test.sh: the deployment files keep what a cluster and a
 # systemd node depend on. deploy_manifests_test.py checks the fields and the
 # daemons' flags; then the same check must fail on copies with one field
-# taken out each (so that it cannot pass by checking nothing); then
+# taken out each (so that it cannot pass by checking nothing); the
+# daemons are started with the manifests' args (paths and ports moved to a
+# temp dir and 127.0.0.1) and must answer their probes; then
 # `kubectl kustomize` renders both kustomizations and `systemd-analyze
 # verify` reads both units, each a visible SKIP where the tool is missing.
 #
@@ -73,6 +75,15 @@ mutate agent/deploy/daemonset.yaml 's/mountPropagation: HostToContainer/mountPro
 	"HostToContainer"
 mutate agent/deploy/daemonset.yaml 's/--grace=30/--grace-period=30/' \
 	"--grace-period is not an option"
+# Flags that exist but do not start the daemon: the args are run.
+mutate agent/deploy/daemonset.yaml 's/--ipc-mode=0660/--ipc-mode=0999/' \
+	"with the manifest's args it does not answer its probes"
+mutate service/deploy/deployment.yaml 's|--tls-ca=/etc/prealloc/tls/ca.crt|--tls-ca=/etc/prealloc/tls/no-ca.crt|' \
+	"with the manifest's args it does not answer its probes"
+mutate service/deploy/configmap.yaml 's/kind: CDIConfig/kind: CDIConfig\n    spec: [/' \
+	"does not parse"
+mutate service/deploy/configmap.yaml 's/global: false/global: maybe/' \
+	"with the manifest's args it does not answer its probes"
 mutate agent/deploy/prealloc-agentd.service 's/^ExecStart=\(.*\)$/ExecStart=\1 --no-such-flag/' \
 	"--no-such-flag is not an option"
 mutate service/deploy/prealloc-policyd.service '/^ProtectSystem=strict/d' \
