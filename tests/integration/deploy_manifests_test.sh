@@ -9,12 +9,15 @@
 # `kubectl kustomize` renders both kustomizations and `systemd-analyze
 # verify` reads both units, each a visible SKIP where the tool is missing.
 #
-# Usage: deploy_manifests_test.sh SOURCE_DIR POLICYD AGENTD
+# Usage: deploy_manifests_test.sh SOURCE_DIR POLICYD AGENTD [BUILD_DIR]
+# With BUILD_DIR, `cmake --install` into a temp prefix must install the
+# units, their user and directory, and the example environment files.
 set -euo pipefail
 
 src=$1
 policyd=$(realpath "$2")
 agentd=$(realpath "$3")
+build=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 check="$here/deploy_manifests_test.py"
 tmp=$(mktemp -d)
@@ -130,5 +133,20 @@ if command -v systemd-analyze >/dev/null; then
 	echo "ok: systemd-analyze verify"
 else
 	echo "SKIP: systemd-analyze not installed; units not verified"
+fi
+echo "== cmake --install"
+if [ -n "$build" ]; then
+	cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" 2>&1 ||
+		fail "cmake --install: $(cat "$tmp/install.log")"
+	for f in lib/systemd/system/prealloc-policyd.service \
+		lib/systemd/system/prealloc-agentd.service \
+		lib/sysusers.d/prealloc.conf lib/tmpfiles.d/prealloc.conf \
+		share/doc/prealloc/examples/prealloc-policyd.env \
+		share/doc/prealloc/examples/prealloc-agentd.env; do
+		[ -f "$tmp/prefix/$f" ] || fail "cmake --install does not install $f"
+	done
+	echo "ok: cmake --install puts the units and examples in place"
+else
+	echo "SKIP: no build directory given; cmake --install not checked"
 fi
 echo "deploy files checked"
