@@ -103,7 +103,7 @@ if command -v kubectl >/dev/null; then
 	for k in agent/deploy service/deploy; do
 		kubectl kustomize "$src/$k" >"$tmp/render.yaml" 2>"$tmp/render.err" ||
 			fail "kubectl kustomize $k: $(cat "$tmp/render.err")"
-		python3 - "$tmp/render.yaml" "$k" <<'PY' || fail "kubectl kustomize $k renders wrong"
+		"$python" - "$tmp/render.yaml" "$k" <<'PY' || fail "kubectl kustomize $k renders wrong"
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 kinds = sorted(d["kind"] for d in docs)
