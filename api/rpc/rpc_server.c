@@ -81,10 +81,19 @@ struct rpc_server {
 	rpc_listeners  *lst;   // its listeners, and their guard
 	rpc_conns      *conns; // open connections, against max_conns
 	server_worker  *workers;
-	pthread_mutex_t mtx; // guards stopping and the idle count
-	unsigned        idle;
-	bool            stopping;
-	bool            started;
+	pthread_mutex_t
+	         mtx; // guards stopping, closing, the idle and send counts
+	unsigned idle;
+	bool     stopping;
+	bool     started;
+	// nng 1.5.2 panics ("pthread_mutex_lock: Invalid argument") when a
+	// context's send runs while its socket closes, as a blocking
+	// handler's late answer can: a send counts itself in `sending`, and
+	// the close waits for none to be in flight, after which answers are
+	// dropped (their client's call was ending with the server anyway).
+	unsigned       sending;
+	bool           closing;
+	pthread_cond_t sent;
 	// The pool that runs blocking handlers, off nng's callback threads.
 	pa_taskq *pool;
 };
@@ -258,6 +267,7 @@ rpc_server_new(rpc_server **out, const rpc_server_opts *opts, pa_err *err)
 		return rc;
 	}
 	pthread_mutex_init(&s->mtx, NULL);
+	pthread_cond_init(&s->sent, NULL);
 	*out = s;
 	return PA_OK;
 }
@@ -367,6 +377,30 @@ worker_release(server_worker *w)
 }
 
 // Send the call's one answer. Returns false when it was already answered.
+// Send @p msg on the worker's context, unless the socket is closing.
+static void
+worker_send(server_worker *w, nng_msg *msg)
+{
+	rpc_server *s = w->srv;
+	bool        closing;
+
+	pthread_mutex_lock(&s->mtx);
+	if (!(closing = s->closing))
+		s->sending++;
+	pthread_mutex_unlock(&s->mtx);
+	if (closing) {
+		nng_msg_free(msg);
+		worker_release(w); // the send that will not happen
+		return;
+	}
+	nng_aio_set_msg(w->aio, msg);
+	nng_ctx_send(w->ctx, w->aio);
+	pthread_mutex_lock(&s->mtx);
+	if (--s->sending == 0)
+		pthread_cond_broadcast(&s->sent);
+	pthread_mutex_unlock(&s->mtx);
+}
+
 static bool
 worker_answer(server_worker *w, int code, const char *text,
     const ProtobufCMessage *payload)
@@ -410,8 +444,7 @@ worker_answer(server_worker *w, int code, const char *text,
 		    pa_clock_ns() - c->start_ns);
 	if (armed)
 		nng_aio_cancel(w->timer); // the answer beat the deadline
-	nng_aio_set_msg(w->aio, msg);
-	nng_ctx_send(w->ctx, w->aio);
+	worker_send(w, msg);
 	return true;
 }
 
@@ -729,6 +762,9 @@ rpc_server_free(rpc_server *s)
 		return;
 	pthread_mutex_lock(&s->mtx);
 	s->stopping = true;
+	s->closing  = true; // no send starts from here on
+	while (s->sending > 0)
+		pthread_cond_wait(&s->sent, &s->mtx);
 	pthread_mutex_unlock(&s->mtx);
 	rpc_listeners_stop(s->lst); // it must not listen again meanwhile
 	nng_close(s->sock);         // fails every pending operation
@@ -747,6 +783,7 @@ rpc_server_free(rpc_server *s)
 	rpc_listeners_free(s->lst); // after the close: its TLS config
 	rpc_conns_free(s->conns);   // nng_close() ran every REM_POST
 	free(s->workers);
+	pthread_cond_destroy(&s->sent);
 	pthread_mutex_destroy(&s->mtx);
 	free(s);
 }
