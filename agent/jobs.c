@@ -372,21 +372,57 @@ jobs_same_queue(
 	    (fast || a->info.req.disk == b->info.req.disk);
 }
 
+// The entry of @p lane and @p disk in @p out[0..*n), made when missing
+// and there is room; NULL when there is none.
+static struct jobs_queue *
+jobs_queue_entry(struct jobs_queue *out, size_t *n, size_t max,
+    enum jobs_lane lane, dev_t disk)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (out[i].lane == lane && out[i].disk == disk)
+			return &out[i];
+	if (*n == max)
+		return NULL;
+	out[*n] = (struct jobs_queue) { .lane = lane, .disk = disk };
+	return &out[(*n)++];
+}
+
+// How many wait before @p q in its queue, counted the long way: for when
+// there is no memory to count them all at once.
+static unsigned
+jobs_ahead(jobs *j, const struct jobs_job *q)
+{
+	unsigned ahead = 0;
+
+	for (struct jobs_job *p = j->qhead; p != q; p = p->qnext)
+		ahead += !p->dispatched && jobs_same_queue(j, p, q);
+	return ahead;
+}
+
 // Number the waiting jobs, 1 for the next to start in its queue. Called
-// with the lock whenever the queue changes, so every snapshot has it.
+// with the lock whenever the queue changes, so every snapshot has it:
+// one pass, a counter per queue (the fast lane, each disk).
 static void
 jobs_renumber(jobs *j)
 {
+	size_t             max = j->queued + 1, n = 0;
+	struct jobs_queue *seen = calloc(max, sizeof(*seen));
+
 	for (struct jobs_job *q = j->qhead; q != NULL; q = q->qnext) {
-		unsigned ahead = 0;
+		bool               fast = jobs_on_fast_lane(j, q);
+		struct jobs_queue *e    = NULL;
 
 		q->info.position = 0;
 		if (q->dispatched)
 			continue; // a worker is taking it
-		for (struct jobs_job *p = j->qhead; p != q; p = p->qnext)
-			ahead += !p->dispatched && jobs_same_queue(j, p, q);
-		q->info.position = ahead + 1;
+		if (seen != NULL)
+			e = jobs_queue_entry(seen, &n, max,
+			    fast ? JOBS_LANE_FAST : JOBS_LANE_WRITER,
+			    fast ? 0 : q->info.req.disk);
+		q->info.position =
+		    e != NULL ? ++e->queued : jobs_ahead(j, q) + 1;
 	}
+	free(seen);
 }
 
 static struct jobs_disk *
@@ -733,21 +769,6 @@ jobs_classify(struct jobs_request *req, const struct confine_target *t)
 	if (req->disk != 0)
 		snprintf(req->disk_name, sizeof(req->disk_name), "%u:%u",
 		    major(req->disk), minor(req->disk));
-}
-
-// The entry of @p lane and @p disk in @p out[0..*n), made when missing
-// and there is room; NULL when there is none.
-static struct jobs_queue *
-jobs_queue_entry(struct jobs_queue *out, size_t *n, size_t max,
-    enum jobs_lane lane, dev_t disk)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (out[i].lane == lane && out[i].disk == disk)
-			return &out[i];
-	if (*n == max)
-		return NULL;
-	out[*n] = (struct jobs_queue) { .lane = lane, .disk = disk };
-	return &out[(*n)++];
 }
 
 size_t
