@@ -36,12 +36,16 @@
 #define GUARD_SETTLE_MS 150
 // How long a listener has to hand over the guard's own connection.
 #define GUARD_PROBE_MS 1000
+// A restart that keeps failing is logged once, then every this many
+// tries (one a look: every 10 s).
+#define GUARD_LOG_EVERY 50
 
 typedef struct listener_slot {
 	nng_listener l;
 	char         url[256];    // as given
 	char         rebind[256]; // what a restart listens on (port resolved)
 	bool         open;        // false after a restart that failed
+	unsigned     failures;    // restarts failed in a row
 	uint64_t     pipes;       // connections it handed over
 	uint64_t     aborted;     // accept errors that may stop it, last seen
 } listener_slot;
@@ -389,37 +393,44 @@ guard_accepts(rpc_listeners *ls, unsigned i)
 	return guard_pipes(ls, i) != before;
 }
 
-// Close listener @p i and listen again on its address.
+// Close listener @p i and listen again on its address. One that cannot
+// (the port taken meanwhile) is tried again at each look, and logged on
+// the first failure and then every GUARD_LOG_EVERY.
 static void
 guard_restart(rpc_listeners *ls, unsigned i, const char *why)
 {
 	nng_listener old, l;
 	char         url[256], q[300];
 	pa_err       err = PA_ERR_INIT;
+	unsigned     failures;
 	int          rc;
 
 	pthread_mutex_lock(&ls->mtx);
 	old = ls->slots[i].l;
 	snprintf(url, sizeof(url), "%s", ls->slots[i].rebind);
 	pthread_mutex_unlock(&ls->mtx);
-	// Not under the lock: closing runs pipe callbacks that take it.
+	// Not under the lock: closing runs pipe callbacks that take it. One
+	// closed by a failed try before just says so.
 	nng_listener_close(old);
 	rc = listener_open(ls, url, &l, &err);
 	pthread_mutex_lock(&ls->mtx);
-	ls->slots[i].open    = rc == PA_OK;
-	ls->slots[i].aborted = 0;
-	if (rc == PA_OK)
+	ls->slots[i].open     = rc == PA_OK;
+	ls->slots[i].aborted  = 0;
+	ls->slots[i].failures = rc == PA_OK ? 0 : ls->slots[i].failures + 1;
+	failures              = ls->slots[i].failures;
+	if (rc == PA_OK) {
 		ls->slots[i].l = l;
-	ls->restarts++;
+		ls->restarts++;
+	}
 	pthread_mutex_unlock(&ls->mtx);
 	if (rc == PA_OK)
 		pa_log(PA_LOG_WARN, "rpc.listener_restarted",
 		    "url=%s reason=%s", pa_log_quote(q, sizeof(q), url), why);
-	else
+	else if (failures % GUARD_LOG_EVERY == 1)
 		pa_log(PA_LOG_ERROR, "rpc.listener_restart_failed",
-		    "url=%s code=%s msg=\"%s\" retry_ms=%d",
+		    "url=%s code=%s msg=\"%s\" tries=%u retry_ms=%d",
 		    pa_log_quote(q, sizeof(q), url), pa_status_name(rc),
-		    err.msg, GUARD_PERIOD_MS);
+		    err.msg, failures, GUARD_PERIOD_MS);
 }
 
 static uint64_t
