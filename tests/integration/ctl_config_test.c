@@ -11,6 +11,7 @@
 
 #include "cdi.h"
 #include "daemon.h"
+#include "ctltest.h"
 #include "testlib.h"
 
 static const char *config_yaml = "apiVersion: cdi.kubevirt.io/v1beta1\n"
@@ -66,16 +67,6 @@ write_padded(char *path, size_t size, const char *tag, size_t len)
 	free(buf);
 }
 
-static char *
-slurp(const char *path)
-{
-	char *out = NULL;
-
-	if (testlib_capture(&out, "cat '%s' 2>/dev/null", path) < 0)
-		fail_msg("cannot read %s", path);
-	return out;
-}
-
 // Run preallocctl with @p fmt's arguments and the policy URL; its stdout
 // and stderr come back malloc'd. @return its exit status.
 static int __attribute__((format(printf, 3, 4)))
@@ -92,16 +83,9 @@ run(char **out, char **err, const char *fmt, ...)
 	st = testlib_capture(
 	    out, "'%s' --policy '%s' %s 2>'%s'", fx.bin, fx.url, args, errfile);
 	fprintf(stderr, "$ preallocctl %s -> %d\n", args, st);
-	*err = slurp(errfile);
+	*err = ctltest_slurp(errfile);
 	unlink(errfile);
 	return st;
-}
-
-static void
-assert_has(const char *s, const char *needle)
-{
-	if (strstr(s, needle) == NULL)
-		fail_msg("\"%s\" not found in:\n%s", needle, s);
 }
 
 static void
@@ -114,13 +98,13 @@ test_ctl_config__check_refuses_over_the_limit(void **state)
 	(void) state;
 	write_padded(path, sizeof(path), "big.yaml", CDI_CONFIG_MAX_BYTES + 1);
 	assert_int_not_equal(run(&out, &err, "config check '%s'", path), 0);
-	assert_has(err, path);
-	assert_has(err, LIMIT_WORDS);
+	ctltest_assert_has(err, path);
+	ctltest_assert_has(err, LIMIT_WORDS);
 	// The limit itself is still a valid configuration.
 	write_padded(ok, sizeof(ok), "at.yaml", CDI_CONFIG_MAX_BYTES);
 	assert_int_equal(run(&out2, &err2, "config check '%s'", ok), 0);
 	name = strrchr(ok, '/') + 1;
-	assert_has(out2, name);
+	ctltest_assert_has(out2, name);
 	free(out);
 	free(err);
 	free(out2);
@@ -137,16 +121,16 @@ test_ctl_config__apply_refuses_over_the_limit(void **state)
 	// the user's file, is what the user reads, not the transport's.
 	write_padded(path, sizeof(path), "huge.yaml", 5 * 1024 * 1024);
 	assert_int_not_equal(run(&out, &err, "config apply '%s'", path), 0);
-	assert_has(err, path);
-	assert_has(err, LIMIT_WORDS);
+	ctltest_assert_has(err, path);
+	ctltest_assert_has(err, LIMIT_WORDS);
 	free(out);
 	free(err);
 	write_padded(path, sizeof(path), "big.yaml", CDI_CONFIG_MAX_BYTES + 1);
 	assert_int_not_equal(run(&out, &err, "config apply '%s'", path), 0);
-	assert_has(err, LIMIT_WORDS);
+	ctltest_assert_has(err, LIMIT_WORDS);
 	// Nothing was applied.
 	assert_int_equal(run(&got, &gerr, "-o json config get"), 0);
-	assert_has(got, "\"fast\"");
+	ctltest_assert_has(got, "\"fast\"");
 	free(out);
 	free(err);
 	free(got);
@@ -170,11 +154,11 @@ test_ctl_config__apply_of_a_broken_file_names_it(void **state)
 	    "    global: maybe\n");
 	assert_int_not_equal(run(&out, &err, "config apply '%s'", path), 0);
 	snprintf(want, sizeof(want), "%s:5:", path);
-	assert_has(err, want);
+	ctltest_assert_has(err, want);
 	if (strstr(err, fx.config) != NULL)
 		fail_msg("the daemon's file named in:\n%s", err);
 	assert_int_equal(run(&got, &gerr, "-o json config get"), 0);
-	assert_has(got, "\"fast\"");
+	ctltest_assert_has(got, "\"fast\"");
 	free(out);
 	free(err);
 	free(got);
@@ -190,7 +174,7 @@ test_ctl_config__watch_refuses_over_the_limit(void **state)
 
 	(void) state;
 	write_padded(big, sizeof(big), "watched.yaml", len);
-	text = slurp(big);
+	text = ctltest_slurp(big);
 	assert_int_equal(strlen(text), len);
 	write_text(fx.config, text);
 	free(text);
@@ -198,7 +182,7 @@ test_ctl_config__watch_refuses_over_the_limit(void **state)
 	    testlib_daemon_wait_log(&fx.policyd, LIMIT_WORDS, 10000), 0);
 	// policyd keeps serving the last good configuration.
 	assert_int_equal(run(&out, &err, "-o json config get"), 0);
-	assert_has(out, "\"fast\"");
+	ctltest_assert_has(out, "\"fast\"");
 	free(out);
 	free(err);
 	write_text(fx.config, config_yaml);

@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "loopfs.h"
+#include "ctltest.h"
 #include "testlib.h"
 
 // Exact sizes: a tmpfs's statvfs is its size= to the byte.
@@ -89,45 +90,6 @@ run(char **out, char **err, const char *fmt, ...)
 	else
 		free(e);
 	return st;
-}
-
-static void
-assert_has(const char *s, const char *needle)
-{
-	if (strstr(s, needle) == NULL)
-		fail_msg("\"%s\" not found in:\n%s", needle, s);
-}
-
-static json_t *
-parse_json(const char *text)
-{
-	json_error_t je;
-	json_t      *root = json_loads(text, 0, &je);
-
-	if (root == NULL)
-		fail_msg("not JSON (%s at %d:%d):\n%s", je.text, je.line,
-		    je.column, text);
-	return root;
-}
-
-static const char *
-json_str(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	if (!json_is_string(v))
-		fail_msg("no string \"%s\"", key);
-	return json_string_value(v);
-}
-
-static json_int_t
-json_int(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	if (!json_is_integer(v))
-		fail_msg("no integer \"%s\"", key);
-	return json_integer_value(v);
 }
 
 // A fresh directory on the tmpfs, for one Filesystem volume.
@@ -239,9 +201,9 @@ test_ctl_datavolume__resolve_answers_for_every_shape_cdi_admits(void **state)
 
 		assert_int_equal(
 		    run(&out, &err, "resolve -f %s -o json", cases[i].file), 0);
-		root = parse_json(out);
+		root = ctltest_json(out);
 		assert_string_equal(
-		    json_str(root, "decidedBy"), cases[i].decided_by);
+		    ctltest_json_str(root, "decidedBy"), cases[i].decided_by);
 		assert_int_equal(
 		    json_is_true(json_object_get(root, "preallocation")),
 		    cases[i].preallocate);
@@ -271,7 +233,7 @@ test_ctl_datavolume__no_source_at_all_is_a_clear_error(void **state)
 	    "      requests:\n"
 	    "        storage: 1Gi\n");
 	assert_int_equal(run(&out, &err, "resolve -f '%s'", path), 1);
-	assert_has(err,
+	ctltest_assert_has(err,
 	    "no-source.yaml:6:3: spec.source: missing (give "
 	    "spec.source, spec.sourceRef, or a dataSourceRef under "
 	    "spec.storage or spec.pvc)");
@@ -288,11 +250,11 @@ test_ctl_datavolume__a_typo_warns_and_strict_refuses_it(void **state)
 
 	// Not strict: the answer, and the warning naming line and column.
 	assert_int_equal(run(&out, &err, "resolve -f dv-typo.yaml -o json"), 0);
-	assert_has(err,
+	ctltest_assert_has(err,
 	    "dv-typo.yaml:7:3: unknown field spec.prealocation "
 	    "(ignored)");
-	root = parse_json(out);
-	assert_string_equal(json_str(root, "decidedBy"), "global");
+	root = ctltest_json(out);
+	assert_string_equal(ctltest_json_str(root, "decidedBy"), "global");
 	json_decref(root);
 	free(out);
 	free(err);
@@ -300,14 +262,14 @@ test_ctl_datavolume__a_typo_warns_and_strict_refuses_it(void **state)
 	// object on stdout, with the field's position.
 	assert_int_equal(
 	    run(&out, &err, "resolve -f dv-typo.yaml --strict -o json"), 1);
-	assert_has(err,
+	ctltest_assert_has(err,
 	    "dv-typo.yaml:7:3: unknown field spec.prealocation "
 	    "(INVALID_ARGUMENT)");
-	doc  = parse_json(out);
+	doc  = ctltest_json(out);
 	root = json_object_get(doc, "error");
 	assert_non_null(root);
-	assert_string_equal(json_str(root, "code"), "INVALID_ARGUMENT");
-	assert_string_equal(json_str(root, "file"), "dv-typo.yaml");
+	assert_string_equal(ctltest_json_str(root, "code"), "INVALID_ARGUMENT");
+	assert_string_equal(ctltest_json_str(root, "file"), "dv-typo.yaml");
 	assert_int_equal(json_integer_value(json_object_get(root, "line")), 7);
 	assert_int_equal(
 	    json_integer_value(json_object_get(root, "column")), 3);
@@ -321,12 +283,13 @@ test_ctl_datavolume__a_typo_warns_and_strict_refuses_it(void **state)
 	                     "'%s'",
 	                     fx.tmpfs->mnt),
 	    1);
-	assert_has(err, "dv-typo.yaml:7:3: unknown field spec.prealocation");
+	ctltest_assert_has(
+	    err, "dv-typo.yaml:7:3: unknown field spec.prealocation");
 	free(out);
 	free(err);
 	// --strict checks a manifest: without -f it is a usage error.
 	assert_int_equal(run(&out, &err, "resolve --strict"), 2);
-	assert_has(err, "--strict checks a DataVolume; give -f");
+	ctltest_assert_has(err, "--strict checks a DataVolume; give -f");
 	free(out);
 	free(err);
 	// A known field is never a warning, strict or not.
@@ -350,22 +313,23 @@ test_ctl_datavolume__clone_without_size_takes_the_filesystems(void **state)
 	    run(&out, NULL, "provision -f dv-clone.yaml --volume '%s' -o json",
 	        vol),
 	    0);
-	root = parse_json(out);
-	assert_string_equal(json_str(root, "sizeSource"), "volume");
-	assert_int_equal(json_int(root, "capacity"), TMPFS_SIZE);
+	root = ctltest_json(out);
+	assert_string_equal(ctltest_json_str(root, "sizeSource"), "volume");
+	assert_int_equal(ctltest_json_int(root, "capacity"), TMPFS_SIZE);
 	// floor(64 MiB / 1.06) rounded down to 1 MiB: 60 MiB.
-	assert_int_equal(json_int(root, "targetSize"), 60 * MiB);
+	assert_int_equal(ctltest_json_int(root, "targetSize"), 60 * MiB);
 	assert_true(json_is_false(json_object_get(root, "preallocated")));
 	ann = json_object_get(root, "annotations");
 	assert_string_equal(
-	    json_str(ann, "cdi.kubevirt.io/storage.preallocation.requested"),
+	    ctltest_json_str(
+	        ann, "cdi.kubevirt.io/storage.preallocation.requested"),
 	    "false");
 	assert_null(
 	    json_object_get(ann, "cdi.kubevirt.io/storage.preallocation"));
 	assert_null(
 	    json_object_get(json_object_get(root, "dataVolume"), "size"));
-	assert_int_equal(
-	    testlib_file_size(json_str(root, "target")), (int64_t) (60 * MiB));
+	assert_int_equal(testlib_file_size(ctltest_json_str(root, "target")),
+	    (int64_t) (60 * MiB));
 	json_decref(root);
 	free(out);
 	// The table says it too.
@@ -374,9 +338,9 @@ test_ctl_datavolume__clone_without_size_takes_the_filesystems(void **state)
 	    run(&out, NULL, "provision -f dv-clone-empty.yaml --volume '%s'",
 	        vol),
 	    0);
-	assert_has(out, "Size Source:");
-	assert_has(out, "volume");
-	assert_has(
+	ctltest_assert_has(out, "Size Source:");
+	ctltest_assert_has(out, "volume");
+	ctltest_assert_has(
 	    out, "cdi.kubevirt.io/storage.preallocation.requested: \"false\"");
 	free(out);
 }
@@ -392,10 +356,10 @@ test_ctl_datavolume__clone_block_without_size_takes_the_devices(void **state)
 	                     "-o json",
 	                     fx.dev->dev),
 	    0);
-	root = parse_json(out);
-	assert_string_equal(json_str(root, "sizeSource"), "volume");
-	assert_int_equal(json_int(root, "capacity"), DEV_SIZE);
-	assert_int_equal(json_int(root, "targetSize"), DEV_SIZE);
+	root = ctltest_json(out);
+	assert_string_equal(ctltest_json_str(root, "sizeSource"), "volume");
+	assert_int_equal(ctltest_json_int(root, "capacity"), DEV_SIZE);
+	assert_int_equal(ctltest_json_int(root, "targetSize"), DEV_SIZE);
 	json_decref(root);
 	free(out);
 }
@@ -413,22 +377,24 @@ test_ctl_datavolume__a_size_in_the_manifest_is_the_manifests(void **state)
 	    run(&out, NULL, "provision -f dv-http.yaml --volume '%s' -o yaml",
 	        vol),
 	    0);
-	assert_has(out, "sizeSource: manifest");
+	ctltest_assert_has(out, "sizeSource: manifest");
 	free(out);
 	volume_dir(vol, sizeof(vol));
 	assert_int_equal(
 	    run(&out, NULL, "provision -f dv-http.yaml --volume '%s' -o json",
 	        vol),
 	    0);
-	root = parse_json(out);
-	assert_string_equal(json_str(root, "sizeSource"), "manifest");
-	assert_int_equal(json_int(root, "capacity"), 16 * MiB);
+	root = ctltest_json(out);
+	assert_string_equal(ctltest_json_str(root, "sizeSource"), "manifest");
+	assert_int_equal(ctltest_json_int(root, "capacity"), 16 * MiB);
 	assert_true(json_is_true(json_object_get(root, "preallocated")));
 	ann = json_object_get(root, "annotations");
 	assert_string_equal(
-	    json_str(ann, "cdi.kubevirt.io/storage.preallocation"), "true");
+	    ctltest_json_str(ann, "cdi.kubevirt.io/storage.preallocation"),
+	    "true");
 	assert_string_equal(
-	    json_str(ann, "cdi.kubevirt.io/storage.preallocation.requested"),
+	    ctltest_json_str(
+	        ann, "cdi.kubevirt.io/storage.preallocation.requested"),
 	    "true");
 	json_decref(root);
 	free(out);
@@ -442,7 +408,7 @@ test_ctl_datavolume__no_size_anywhere_is_a_clear_error(void **state)
 	// procfs reports no blocks at all: the volume has no size either.
 	assert_int_equal(
 	    run(&out, &err, "provision -f dv-clone.yaml --volume /proc"), 1);
-	assert_has(err,
+	ctltest_assert_has(err,
 	    "no size: the DataVolume gives no "
 	    "resources.requests.storage and the filesystem under "
 	    "/proc reports 0 bytes");

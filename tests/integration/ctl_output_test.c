@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "daemon.h"
+#include "ctltest.h"
 #include "testlib.h"
 
 // A DataVolume whose spec is a list: the parser stops at line 6, column 3.
@@ -72,13 +73,6 @@ run(char **out, char **err, const char *fmt, ...)
 	unlink(errfile);
 	fprintf(stderr, "$ preallocctl %s -> %d\n%s%s", args, st, *out, *err);
 	return st;
-}
-
-static void
-assert_has(const char *s, const char *needle)
-{
-	if (strstr(s, needle) == NULL)
-		fail_msg("\"%s\" not found in:\n%s", needle, s);
 }
 
 // The "error" object of @p text, which must be JSON holding only it.
@@ -190,8 +184,8 @@ test_ctl_output__a_broken_manifest_gives_its_position_in_json(void **state)
 	write_text(dv, broken_dv);
 	// It fails before any call: the service is not asked.
 	assert_int_equal(run(&out, &err, "resolve -f '%s' -o json", dv), 1);
-	assert_has(err, ":6:3: spec: ");
-	assert_has(err, "(INVALID_ARGUMENT)\n");
+	ctltest_assert_has(err, ":6:3: spec: ");
+	ctltest_assert_has(err, "(INVALID_ARGUMENT)\n");
 	e = json_error_object(out);
 	assert_string_equal(jstr(e, "code"), "INVALID_ARGUMENT");
 	assert_string_equal(jstr(e, "file"), dv);
@@ -214,7 +208,7 @@ test_ctl_output__a_manifest_on_stdin_is_named_stdin_in_yaml(void **state)
 	snprintf(dv, sizeof(dv), "%s/stdin.yaml", fx.dir);
 	write_text(dv, broken_dv);
 	assert_int_equal(run(&out, &err, "resolve -o yaml -f - < '%s'", dv), 1);
-	assert_has(err, "preallocctl: <stdin>:6:3: spec: ");
+	ctltest_assert_has(err, "preallocctl: <stdin>:6:3: spec: ");
 	assert_yaml_field(out, "code", "INVALID_ARGUMENT");
 	assert_yaml_field(out, "file", "<stdin>");
 	assert_yaml_field(out, "line", "6");
@@ -237,10 +231,10 @@ test_ctl_output__no_service_is_unavailable_in_json(void **state)
 	                     "-p ipc:///nonexistent resolve --storage-class x "
 	                     "-o json"),
 	    1);
-	assert_has(err, "(UNAVAILABLE)\n");
+	ctltest_assert_has(err, "(UNAVAILABLE)\n");
 	e = json_error_object(out);
 	assert_string_equal(jstr(e, "code"), "UNAVAILABLE");
-	assert_has(jstr(e, "message"), "ipc:///nonexistent");
+	ctltest_assert_has(jstr(e, "message"), "ipc:///nonexistent");
 	// No position: none of the fields that would hold one.
 	assert_null(json_object_get(e, "file"));
 	assert_null(json_object_get(e, "line"));
@@ -262,11 +256,11 @@ test_ctl_output__a_name_the_service_refuses_is_a_usage_error_in_yaml(
 	    run(&out, &err, "-p '%s' resolve --storage-class Bad_Name -o yaml",
 	        fx.policy_url),
 	    2);
-	assert_has(err, "preallocctl resolve: --storage-class: ");
-	assert_has(err, "Try 'preallocctl resolve --help'.\n");
+	ctltest_assert_has(err, "preallocctl resolve: --storage-class: ");
+	ctltest_assert_has(err, "Try 'preallocctl resolve --help'.\n");
 	assert_yaml_field(out, "code", "INVALID_ARGUMENT");
 	assert_non_null(msg = yaml_error_field(out, "message"));
-	assert_has(msg, "Bad_Name");
+	ctltest_assert_has(msg, "Bad_Name");
 	free(msg);
 	free(out);
 	free(err);
@@ -291,7 +285,7 @@ test_ctl_output__usage_errors_in_json_but_a_bad_format_on_stderr(void **state)
 	(void) state;
 	// An unknown option met before -o is parsed, and --output=json.
 	assert_int_equal(run(&out, &err, "jobs --bogus --output=json"), 2);
-	assert_has(err, "preallocctl jobs: unknown option '--bogus'\n");
+	ctltest_assert_has(err, "preallocctl jobs: unknown option '--bogus'\n");
 	e = json_error_object(out);
 	assert_string_equal(jstr(e, "code"), "INVALID_ARGUMENT");
 	assert_string_equal(jstr(e, "message"), "unknown option '--bogus'");
@@ -306,7 +300,7 @@ test_ctl_output__usage_errors_in_json_but_a_bad_format_on_stderr(void **state)
 	free(err);
 	// -o itself is the bad value: no format, so stderr alone.
 	assert_int_equal(run(&out, &err, "jobs -o json -o xml"), 2);
-	assert_has(err, "--output: unknown format 'xml'");
+	ctltest_assert_has(err, "--output: unknown format 'xml'");
 	assert_string_equal(out, "");
 	free(out);
 	free(err);

@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "dvtest.h"
 #include "loopfs.h"
+#include "ctltest.h"
 #include "testlib.h"
 
 // Big enough that a full write of most of it outlasts a Ctrl-C.
@@ -61,17 +62,6 @@ write_text(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
-// The whole of @p path, NUL-terminated; "" when it cannot be read.
-static char *
-slurp(const char *path)
-{
-	char *out = NULL;
-
-	if (testlib_capture(&out, "cat '%s' 2>/dev/null", path) < 0)
-		fail_msg("cannot read %s", path);
-	return out;
-}
-
 // A fresh name in the test's directory: "<dir>/<n>-<tag>".
 static void
 fresh(char *buf, size_t size, const char *tag)
@@ -103,41 +93,9 @@ run(char **out, char **err, const char *fmt, ...)
 	else
 		free(o);
 	if (err != NULL)
-		*err = slurp(errfile);
+		*err = ctltest_slurp(errfile);
 	unlink(errfile);
 	return st;
-}
-
-// Check that @p s holds @p needle, saying what it held when not.
-static void
-assert_has(const char *s, const char *needle)
-{
-	if (strstr(s, needle) == NULL)
-		fail_msg("\"%s\" not found in:\n%s", needle, s);
-}
-
-// Parse @p text as JSON with jansson; fails the test when it is not.
-static json_t *
-parse_json(const char *text)
-{
-	json_error_t je;
-	json_t      *root = json_loads(text, 0, &je);
-
-	if (root == NULL)
-		fail_msg("not JSON (%s at %d:%d):\n%s", je.text, je.line,
-		    je.column, text);
-	return root;
-}
-
-// The string at @p key of @p obj; fails the test when it is not one.
-static const char *
-json_str(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	if (!json_is_string(v))
-		fail_msg("no string \"%s\"", key);
-	return json_string_value(v);
 }
 
 /**
@@ -277,12 +235,12 @@ test_preallocctl__resolve_prints_a_table_by_default(void **state)
 	char *out = NULL;
 
 	assert_int_equal(run(&out, NULL, "%s resolve", fx.urls), 0);
-	assert_has(out, "Decided By:");
-	assert_has(out, "global");
+	ctltest_assert_has(out, "Decided By:");
+	ctltest_assert_has(out, "global");
 	free(out);
 	assert_int_equal(
 	    run(&out, NULL, "%s resolve --storage-class fast", fx.urls), 0);
-	assert_has(out, "storageClass");
+	ctltest_assert_has(out, "storageClass");
 	free(out);
 }
 
@@ -297,11 +255,12 @@ test_preallocctl__resolve_json_has_lower_camel_case_keys(void **state)
 	                     "--preallocation false",
 	                     fx.urls),
 	    0);
-	root = parse_json(out);
+	root = ctltest_json(out);
 	assert_true(json_is_false(json_object_get(root, "preallocation")));
-	assert_string_equal(json_str(root, "decidedBy"), "dataVolume");
-	assert_string_equal(json_str(root, "filesystemOverhead"), "0.06");
-	assert_string_equal(json_str(root, "storageClass"), "fast");
+	assert_string_equal(ctltest_json_str(root, "decidedBy"), "dataVolume");
+	assert_string_equal(
+	    ctltest_json_str(root, "filesystemOverhead"), "0.06");
+	assert_string_equal(ctltest_json_str(root, "storageClass"), "fast");
 	assert_true(json_is_integer(json_object_get(root, "generation")));
 	json_decref(root);
 	free(out);
@@ -335,9 +294,9 @@ test_preallocctl__resolve_reads_a_datavolume_file(void **state)
 	write_dv(dv, sizeof(dv), "true", "", "1Gi", "Filesystem");
 	assert_int_equal(
 	    run(&out, NULL, "%s -o json resolve -f '%s'", fx.urls, dv), 0);
-	root = parse_json(out);
-	assert_string_equal(json_str(root, "decidedBy"), "dataVolume");
-	assert_string_equal(json_str(root, "dataVolume"), "dv-http");
+	root = ctltest_json(out);
+	assert_string_equal(ctltest_json_str(root, "decidedBy"), "dataVolume");
+	assert_string_equal(ctltest_json_str(root, "dataVolume"), "dv-http");
 	json_decref(root);
 	free(out);
 }
@@ -354,16 +313,16 @@ test_preallocctl__bad_datavolume_file_names_its_position(void **state)
 	    "spec: [\n");
 	assert_int_equal(
 	    run(NULL, &err, "%s resolve -f '%s'", fx.urls, bad), 1);
-	assert_has(err, "bad.yaml:4:");
-	assert_has(err, "(INVALID_ARGUMENT)");
+	ctltest_assert_has(err, "bad.yaml:4:");
+	ctltest_assert_has(err, "(INVALID_ARGUMENT)");
 	free(err);
 	// A quantity that is not one: named with its line.
 	write_dv(dv, sizeof(dv), "", "", "10Qi", "Filesystem");
 	assert_int_equal(
 	    run(NULL, &err, "%s provision -f '%s' --volume /tmp", fx.urls, dv),
 	    1);
-	assert_has(err, "dv.yaml:");
-	assert_has(err, "10Qi");
+	ctltest_assert_has(err, "dv.yaml:");
+	ctltest_assert_has(err, "10Qi");
 	free(err);
 }
 
@@ -378,13 +337,14 @@ test_preallocctl__global_options_go_after_the_command(void **state)
 	assert_int_equal(
 	    run(&out, NULL, "resolve --storage-class fast %s -o json", fx.urls),
 	    0);
-	root = parse_json(out);
-	assert_string_equal(json_str(root, "decidedBy"), "storageClass");
-	assert_string_equal(json_str(root, "storageClass"), "fast");
+	root = ctltest_json(out);
+	assert_string_equal(
+	    ctltest_json_str(root, "decidedBy"), "storageClass");
+	assert_string_equal(ctltest_json_str(root, "storageClass"), "fast");
 	json_decref(root);
 	free(out);
 	assert_int_equal(run(&out, NULL, "jobs -o json %s", fx.urls), 0);
-	root = parse_json(out);
+	root = ctltest_json(out);
 	assert_true(json_is_array(json_object_get(root, "jobs")));
 	json_decref(root);
 	free(out);
@@ -396,17 +356,17 @@ test_preallocctl__global_options_go_after_the_command(void **state)
 	free(out);
 	assert_int_equal(
 	    run(&out, NULL, "config get --output=json %s", fx.urls), 0);
-	root = parse_json(out);
-	assert_string_equal(json_str(root, "kind"), "CDIConfig");
+	root = ctltest_json(out);
+	assert_string_equal(ctltest_json_str(root, "kind"), "CDIConfig");
 	json_decref(root);
 	free(out);
 	// After "--" a word is an argument: the agent gets "-o" as a path.
 	assert_int_equal(run(NULL, &err, "probe %s -- -o", fx.urls), 1);
-	assert_has(err, "-o");
+	ctltest_assert_has(err, "-o");
 	assert_null(strstr(err, "unknown option"));
 	free(err);
 	assert_int_equal(run(NULL, &err, "probe %s -- /x -o json", fx.urls), 2);
-	assert_has(err, "unexpected argument '-o'");
+	ctltest_assert_has(err, "unexpected argument '-o'");
 	free(err);
 }
 
@@ -419,9 +379,9 @@ test_preallocctl__dash_f_dash_reads_standard_input(void **state)
 	write_dv(dv, sizeof(dv), "true", "", "16Mi", "Filesystem");
 	assert_int_equal(
 	    run(&out, NULL, "resolve -f - %s -o json <'%s'", fx.urls, dv), 0);
-	root = parse_json(out);
-	assert_string_equal(json_str(root, "decidedBy"), "dataVolume");
-	assert_string_equal(json_str(root, "dataVolume"), "dv-http");
+	root = ctltest_json(out);
+	assert_string_equal(ctltest_json_str(root, "decidedBy"), "dataVolume");
+	assert_string_equal(ctltest_json_str(root, "dataVolume"), "dv-http");
 	json_decref(root);
 	free(out);
 	volume_dir(dir, sizeof(dir));
@@ -429,10 +389,11 @@ test_preallocctl__dash_f_dash_reads_standard_input(void **state)
 	    run(&out, NULL, "provision -f - --volume '%s' %s -o json <'%s'",
 	        dir, fx.urls, dv),
 	    0);
-	root = parse_json(out);
+	root = ctltest_json(out);
 	assert_true(json_is_true(json_object_get(root, "preallocated")));
 	assert_string_equal(
-	    json_str(json_object_get(root, "dataVolume"), "name"), "dv-http");
+	    ctltest_json_str(json_object_get(root, "dataVolume"), "name"),
+	    "dv-http");
 	json_decref(root);
 	free(out);
 	// A broken one is named "<stdin>", with its line and column.
@@ -443,33 +404,33 @@ test_preallocctl__dash_f_dash_reads_standard_input(void **state)
 	    "spec: [\n");
 	assert_int_equal(
 	    run(NULL, &err, "resolve %s -f - <'%s'", fx.urls, bad), 1);
-	assert_has(err, "preallocctl: <stdin>:4:1: ");
-	assert_has(err, "(INVALID_ARGUMENT)");
+	ctltest_assert_has(err, "preallocctl: <stdin>:4:1: ");
+	ctltest_assert_has(err, "(INVALID_ARGUMENT)");
 	free(err);
 	assert_int_equal(
 	    run(NULL, &err, "provision -f - --volume '%s' %s <'%s'", dir,
 	        fx.urls, bad),
 	    1);
-	assert_has(err, "preallocctl: <stdin>:4:1: ");
+	ctltest_assert_has(err, "preallocctl: <stdin>:4:1: ");
 	free(err);
 	// config check and apply read FILE '-' the same way.
 	fresh(cfg, sizeof(cfg), "cfg.yaml");
 	write_text(cfg, config_yaml);
 	assert_int_equal(
 	    run(&out, NULL, "config check - -o json <'%s'", cfg), 0);
-	root = parse_json(out);
-	assert_string_equal(json_str(root, "file"), "<stdin>");
+	root = ctltest_json(out);
+	assert_string_equal(ctltest_json_str(root, "file"), "<stdin>");
 	assert_true(json_is_true(json_object_get(root, "valid")));
 	json_decref(root);
 	free(out);
 	assert_int_equal(run(NULL, &err, "config check - <'%s'", bad), 1);
-	assert_has(err, "preallocctl: <stdin>:");
+	ctltest_assert_has(err, "preallocctl: <stdin>:");
 	free(err);
 	assert_int_equal(
 	    run(&out, NULL, "config apply - %s -o json <'%s'", fx.urls, cfg),
 	    0);
-	root = parse_json(out);
-	assert_string_equal(json_str(root, "file"), "<stdin>");
+	root = ctltest_json(out);
+	assert_string_equal(ctltest_json_str(root, "file"), "<stdin>");
 	assert_true(json_is_true(json_object_get(root, "applied")));
 	json_decref(root);
 	free(out);
@@ -485,8 +446,8 @@ test_preallocctl__config_get_shows_a_cdiconfig(void **state)
 	yaml_scalar_style_t style;
 
 	assert_int_equal(run(&out, NULL, "%s -o json config get", fx.urls), 0);
-	root = parse_json(out);
-	assert_string_equal(json_str(root, "kind"), "CDIConfig");
+	root = ctltest_json(out);
+	assert_string_equal(ctltest_json_str(root, "kind"), "CDIConfig");
 	spec = json_object_get(root, "spec");
 	assert_true(json_is_true(json_object_get(
 	    json_object_get(
@@ -502,8 +463,8 @@ test_preallocctl__config_get_shows_a_cdiconfig(void **state)
 	free(v);
 	free(out);
 	assert_int_equal(run(&out, NULL, "%s config get", fx.urls), 0);
-	assert_has(out, "Storage Classes:");
-	assert_has(out, "fast");
+	ctltest_assert_has(out, "Storage Classes:");
+	ctltest_assert_has(out, "fast");
 	free(out);
 }
 
@@ -518,7 +479,7 @@ test_preallocctl__config_check_works_with_no_daemon(void **state)
 	write_text(good, config_yaml);
 	assert_int_equal(
 	    run(&out, NULL, "%s config check '%s'", nowhere, good), 0);
-	assert_has(out, "Valid:");
+	ctltest_assert_has(out, "Valid:");
 	free(out);
 	fresh(bad, sizeof(bad), "bad.yaml");
 	write_text(bad,
@@ -531,8 +492,8 @@ test_preallocctl__config_check_works_with_no_daemon(void **state)
 	    "    global: maybe\n");
 	assert_int_equal(
 	    run(NULL, &err, "%s config check '%s'", nowhere, bad), 1);
-	assert_has(err, "bad.yaml:7:");
-	assert_has(err, "(INVALID_ARGUMENT)");
+	ctltest_assert_has(err, "bad.yaml:7:");
+	ctltest_assert_has(err, "(INVALID_ARGUMENT)");
 	free(err);
 	// An unknown field warns; with --strict it is an error.
 	fresh(typo, sizeof(typo), "typo.yaml");
@@ -546,11 +507,11 @@ test_preallocctl__config_check_works_with_no_daemon(void **state)
 	    "    globl: true\n");
 	assert_int_equal(
 	    run(&out, NULL, "%s -o json config check '%s'", nowhere, typo), 0);
-	assert_has(out, "globl");
+	ctltest_assert_has(out, "globl");
 	free(out);
 	assert_int_equal(
 	    run(NULL, &err, "%s config check --strict '%s'", nowhere, typo), 1);
-	assert_has(err, "typo.yaml:7:");
+	ctltest_assert_has(err, "typo.yaml:7:");
 	free(err);
 }
 
@@ -567,7 +528,7 @@ provision_gold(const char *dv)
 	                     "--volume '%s'",
 	                     fx.urls, dv, dir),
 	    0);
-	root = parse_json(out);
+	root = ctltest_json(out);
 	free(out);
 	return root;
 }
@@ -582,13 +543,13 @@ test_preallocctl__config_apply_changes_the_next_decision(void **state)
 	write_dv(dv, sizeof(dv), "", "gold", "64Mi", "Filesystem");
 	r = provision_gold(dv);
 	d = json_object_get(r, "decision");
-	assert_string_equal(json_str(d, "decidedBy"), "global");
+	assert_string_equal(ctltest_json_str(d, "decidedBy"), "global");
 	assert_true(json_is_false(json_object_get(r, "preallocated")));
 	// Not preallocated: no storage.preallocation annotation; the
 	// .requested one CDI sets on every PVC says the decision: false.
 	assert_null(json_object_get(json_object_get(r, "annotations"),
 	    "cdi.kubevirt.io/storage.preallocation"));
-	assert_string_equal(json_str(json_object_get(r, "annotations"),
+	assert_string_equal(ctltest_json_str(json_object_get(r, "annotations"),
 	                        "cdi.kubevirt.io/storage.preallocation."
 	                        "requested"),
 	    "false");
@@ -608,23 +569,23 @@ test_preallocctl__config_apply_changes_the_next_decision(void **state)
 	    run(&out, NULL, "%s config apply '%s' --generation %lld --strict",
 	        fx.urls, cfg, (long long) gen0),
 	    0);
-	assert_has(out, "Generation:");
+	ctltest_assert_has(out, "Generation:");
 	free(out);
 	// The generation has moved on: the same apply is refused.
 	assert_int_equal(
 	    run(NULL, &err, "%s config apply '%s' --generation %lld", fx.urls,
 	        cfg, (long long) gen0),
 	    1);
-	assert_has(err, "(ABORTED)");
+	ctltest_assert_has(err, "(ABORTED)");
 	free(err);
 
 	r = provision_gold(dv);
 	d = json_object_get(r, "decision");
-	assert_string_equal(json_str(d, "decidedBy"), "storageClass");
+	assert_string_equal(ctltest_json_str(d, "decidedBy"), "storageClass");
 	assert_true(
 	    json_integer_value(json_object_get(d, "generation")) > gen0);
 	assert_true(json_is_true(json_object_get(r, "preallocated")));
-	assert_string_equal(json_str(json_object_get(r, "annotations"),
+	assert_string_equal(ctltest_json_str(json_object_get(r, "annotations"),
 	                        "cdi.kubevirt.io/storage.preallocation"),
 	    "true");
 	json_decref(r);
@@ -644,37 +605,37 @@ test_preallocctl__preallocate_probe_jobs_job_cancel(void **state)
 	                     "16Mi --method falloc",
 	                     fx.urls, path),
 	    0);
-	job = parse_json(out);
+	job = ctltest_json(out);
 	free(out);
-	assert_string_equal(json_str(job, "state"), "succeeded");
-	assert_string_equal(json_str(job, "methodUsed"), "falloc");
-	assert_string_equal(json_str(job, "mechanism"), "fallocate");
-	assert_string_equal(json_str(job, "lane"), "fast");
+	assert_string_equal(ctltest_json_str(job, "state"), "succeeded");
+	assert_string_equal(ctltest_json_str(job, "methodUsed"), "falloc");
+	assert_string_equal(ctltest_json_str(job, "mechanism"), "fallocate");
+	assert_string_equal(ctltest_json_str(job, "lane"), "fast");
 	assert_int_equal(
 	    json_integer_value(json_object_get(job, "bytesTotal")), 16 * MiB);
-	id = strdup(json_str(job, "id"));
+	id = strdup(ctltest_json_str(job, "id"));
 	json_decref(job);
 	assert_int_equal(testlib_file_size(path), 16 * MiB);
 
 	assert_int_equal(
 	    run(&out, NULL, "%s -o json probe '%s'", fx.urls, path), 0);
-	probe = parse_json(out);
+	probe = ctltest_json(out);
 	free(out);
-	assert_string_equal(json_str(probe, "kind"), "file");
-	assert_string_equal(json_str(probe, "filesystem"), "ext4");
+	assert_string_equal(ctltest_json_str(probe, "kind"), "file");
+	assert_string_equal(ctltest_json_str(probe, "filesystem"), "ext4");
 	assert_true(json_is_true(json_object_get(probe, "fallocate")));
 	json_decref(probe);
 	assert_int_equal(
 	    run(&out, NULL, "%s probe '%s'", fx.urls, fx.dev->dev), 0);
-	assert_has(out, "Logical Sector Size:");
+	ctltest_assert_has(out, "Logical Sector Size:");
 	free(out);
 
 	assert_int_equal(run(&out, NULL, "%s jobs", fx.urls), 0);
-	assert_has(out, "ID");
-	assert_has(out, id);
+	ctltest_assert_has(out, "ID");
+	ctltest_assert_has(out, id);
 	free(out);
 	assert_int_equal(run(&out, NULL, "%s -o json jobs", fx.urls), 0);
-	list = parse_json(out);
+	list = ctltest_json(out);
 	free(out);
 	assert_true(json_array_size(json_object_get(list, "jobs")) >= 1);
 	assert_non_null(json_object_get(
@@ -682,20 +643,20 @@ test_preallocctl__preallocate_probe_jobs_job_cancel(void **state)
 	json_decref(list);
 
 	assert_int_equal(run(&out, NULL, "%s job %s --wait", fx.urls, id), 0);
-	assert_has(out, "succeeded");
+	ctltest_assert_has(out, "succeeded");
 	free(out);
 	assert_int_equal(
 	    run(&out, &err, "%s -o yaml cancel %s", fx.urls, id), 0);
-	assert_has(out, id); // a finished job stays as it ended
-	assert_has(err, "had already finished (succeeded)");
+	ctltest_assert_has(out, id); // a finished job stays as it ended
+	ctltest_assert_has(err, "had already finished (succeeded)");
 	free(out);
 	free(err);
 	// An id the agent never gave out is named as such, by both.
 	assert_int_equal(run(NULL, &err, "%s job job-nope", fx.urls), 1);
-	assert_has(err, "no job with id job-nope");
+	ctltest_assert_has(err, "no job with id job-nope");
 	free(err);
 	assert_int_equal(run(NULL, &err, "%s cancel job-nope", fx.urls), 1);
-	assert_has(err, "no job with id job-nope");
+	ctltest_assert_has(err, "no job with id job-nope");
 	free(err);
 	free(id);
 	free(path);
@@ -715,11 +676,11 @@ test_preallocctl__a_failed_job_is_not_shown_at_100_percent(void **state)
 	                     "--method full",
 	                     fx.urls, path),
 	    1);
-	job = parse_json(out);
+	job = ctltest_json(out);
 	free(out);
-	assert_string_equal(json_str(job, "state"), "failed");
-	assert_string_equal(json_str(job, "lane"), "writer"); // zeros
-	id = strdup(json_str(job, "id"));
+	assert_string_equal(ctltest_json_str(job, "state"), "failed");
+	assert_string_equal(ctltest_json_str(job, "lane"), "writer"); // zeros
+	id = strdup(ctltest_json_str(job, "id"));
 	json_decref(job);
 	assert_int_equal(run(&out, NULL, "%s jobs", fx.urls), 0);
 	{
@@ -746,12 +707,12 @@ test_preallocctl__preallocate_no_wait_returns_the_job(void **state)
 	    run(&out, NULL, "%s -o json preallocate '%s' --size 8Mi --no-wait",
 	        fx.urls, path),
 	    0);
-	job = parse_json(out);
+	job = ctltest_json(out);
 	free(out);
-	assert_int_equal(
-	    run(&out, NULL, "%s job %s --wait", fx.urls, json_str(job, "id")),
+	assert_int_equal(run(&out, NULL, "%s job %s --wait", fx.urls,
+	                     ctltest_json_str(job, "id")),
 	    0);
-	assert_has(out, "succeeded");
+	ctltest_assert_has(out, "succeeded");
 	free(out);
 	json_decref(job);
 	free(path);
@@ -769,14 +730,15 @@ test_preallocctl__provision_block_volume_sets_the_annotation(void **state)
 	    run(&out, NULL, "%s provision -f '%s' --volume '%s' --image '%s'",
 	        fx.urls, dv, fx.dev->dev, image),
 	    0);
-	assert_has(out, "cdi.kubevirt.io/storage.preallocation: \"true\"");
+	ctltest_assert_has(
+	    out, "cdi.kubevirt.io/storage.preallocation: \"true\"");
 	// The class decided, not the DataVolume: requested is the decision.
-	assert_has(
+	ctltest_assert_has(
 	    out, "cdi.kubevirt.io/storage.preallocation.requested: \"true\"");
-	assert_has(out, "Decided By:");
-	assert_has(out, "storageClass");
-	assert_has(out, "Mechanism:");
-	assert_has(out, "Image Bytes:");
+	ctltest_assert_has(out, "Decided By:");
+	ctltest_assert_has(out, "storageClass");
+	ctltest_assert_has(out, "Mechanism:");
+	ctltest_assert_has(out, "Image Bytes:");
 	free(out);
 }
 
@@ -797,9 +759,9 @@ test_preallocctl__progress_bar_only_on_a_terminal(void **state)
 	                     "128Mi --method full\" /dev/null",
 	                     fx.bin, fx.urls, a),
 	    0);
-	assert_has(out, "\r[");
-	assert_has(out, "ETA");
-	assert_has(out, "128Mi");
+	ctltest_assert_has(out, "\r[");
+	ctltest_assert_has(out, "ETA");
+	ctltest_assert_has(out, "128Mi");
 	free(out);
 	assert_int_equal(testlib_capture(&out,
 	                     "'%s' %s preallocate '%s' --size 128Mi --method "
@@ -808,7 +770,7 @@ test_preallocctl__progress_bar_only_on_a_terminal(void **state)
 	    0);
 	assert_null(strchr(out, '\r'));
 	assert_null(strstr(out, "ETA"));
-	assert_has(out, "succeeded");
+	ctltest_assert_has(out, "succeeded");
 	free(out);
 	free(a);
 	free(b);
@@ -858,9 +820,9 @@ test_preallocctl__ctrl_c_cancels_and_restores_the_file(void **state)
 	fresh(errfile, sizeof(errfile), "ctrlc.err");
 	// A file the agent creates is removed.
 	assert_int_equal(interrupt_preallocate(fresh_path, errfile, 0), 1);
-	err = slurp(errfile);
-	assert_has(err, "cancel");
-	assert_has(err, "(CANCELLED)");
+	err = ctltest_slurp(errfile);
+	ctltest_assert_has(err, "cancel");
+	ctltest_assert_has(err, "(CANCELLED)");
 	free(err);
 	assert_int_equal(access(fresh_path, F_OK), -1);
 	// A file that was there keeps its size and bytes.
@@ -884,26 +846,26 @@ test_preallocctl__usage_errors_exit_2_with_a_hint(void **state)
 	char *err = NULL;
 
 	assert_int_equal(run(NULL, &err, "bogus"), 2);
-	assert_has(err, "unknown command 'bogus'");
-	assert_has(err, "Try 'preallocctl --help'.");
+	ctltest_assert_has(err, "unknown command 'bogus'");
+	ctltest_assert_has(err, "Try 'preallocctl --help'.");
 	free(err);
 	assert_int_equal(run(NULL, &err, "--bogus jobs"), 2);
-	assert_has(err, "unknown option '--bogus'");
+	ctltest_assert_has(err, "unknown option '--bogus'");
 	free(err);
 	assert_int_equal(run(NULL, &err, "jobs --bogus"), 2);
-	assert_has(err, "Try 'preallocctl jobs --help'.");
+	ctltest_assert_has(err, "Try 'preallocctl jobs --help'.");
 	free(err);
 	assert_int_equal(run(NULL, &err, "preallocate /x --size 10Qi"), 2);
-	assert_has(err, "10Qi");
+	ctltest_assert_has(err, "10Qi");
 	free(err);
 	assert_int_equal(run(NULL, &err, "preallocate /x --size"), 2);
-	assert_has(err, "needs an argument");
+	ctltest_assert_has(err, "needs an argument");
 	free(err);
 	assert_int_equal(run(NULL, &err, "job"), 2);
-	assert_has(err, "missing job ID");
+	ctltest_assert_has(err, "missing job ID");
 	free(err);
 	assert_int_equal(run(NULL, &err, "%s", ""), 2);
-	assert_has(err, "no command given");
+	ctltest_assert_has(err, "no command given");
 	free(err);
 	assert_int_equal(run(NULL, &err, "-o xml jobs"), 2);
 	free(err);
@@ -917,26 +879,26 @@ test_preallocctl__bad_values_found_after_parsing_exit_2(void **state)
 	// The service finds the name invalid; it came from a flag.
 	assert_int_equal(
 	    run(NULL, &err, "%s resolve --storage-class Bad_Name", fx.urls), 2);
-	assert_has(err, "preallocctl resolve: --storage-class: ");
-	assert_has(err, "Bad_Name");
-	assert_has(err, "Try 'preallocctl resolve --help'.");
+	ctltest_assert_has(err, "preallocctl resolve: --storage-class: ");
+	ctltest_assert_has(err, "Bad_Name");
+	ctltest_assert_has(err, "Try 'preallocctl resolve --help'.");
 	free(err);
 	assert_int_equal(run(NULL, &err, "jobs -a bogus://x"), 2);
-	assert_has(err, "bogus://x");
-	assert_has(err, "Try 'preallocctl --help'.");
+	ctltest_assert_has(err, "bogus://x");
+	ctltest_assert_has(err, "Try 'preallocctl --help'.");
 	free(err);
 	assert_int_equal(run(NULL, &err, "%s jobs -o xml", fx.urls), 2);
-	assert_has(err, "--output: unknown format 'xml'");
+	ctltest_assert_has(err, "--output: unknown format 'xml'");
 	free(err);
 	assert_int_equal(
 	    run(NULL, &err, "resolve -s fast %s --timeout 5x", fx.urls), 2);
-	assert_has(err, "is not a duration");
+	ctltest_assert_has(err, "is not a duration");
 	free(err);
 	// The same name from a manifest is one that does not validate: 1.
 	write_dv(dv, sizeof(dv), "", "Bad_Name", "1Gi", "Filesystem");
 	assert_int_equal(run(NULL, &err, "%s resolve -f '%s'", fx.urls, dv), 1);
-	assert_has(err, "Bad_Name");
-	assert_has(err, "(INVALID_ARGUMENT)");
+	ctltest_assert_has(err, "Bad_Name");
+	ctltest_assert_has(err, "(INVALID_ARGUMENT)");
 	free(err);
 }
 
@@ -948,13 +910,13 @@ test_preallocctl__help_goes_to_stdout_and_exits_0(void **state)
 	char                    *out    = NULL;
 
 	assert_int_equal(run(&out, NULL, "--help"), 0);
-	assert_has(out, "Usage: preallocctl");
+	ctltest_assert_has(out, "Usage: preallocctl");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		assert_has(out, cmds[i]);
+		ctltest_assert_has(out, cmds[i]);
 	free(out);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		assert_int_equal(run(&out, NULL, "%s --help", cmds[i]), 0);
-		assert_has(out, "Usage: preallocctl");
+		ctltest_assert_has(out, "Usage: preallocctl");
 		free(out);
 	}
 }
@@ -969,15 +931,15 @@ test_preallocctl__no_daemon_is_unavailable_and_exits_1(void **state)
 	                     "resolve",
 	                     fx.dir),
 	    1);
-	assert_has(err, "preallocctl: ");
-	assert_has(err, "(UNAVAILABLE)");
+	ctltest_assert_has(err, "preallocctl: ");
+	ctltest_assert_has(err, "(UNAVAILABLE)");
 	free(err);
 	// The URLs also come from the environment.
 	assert_int_equal(run(NULL, &err, "--timeout 2s jobs"), 1);
-	assert_has(err, "(UNAVAILABLE)");
+	ctltest_assert_has(err, "(UNAVAILABLE)");
 	free(err);
 	assert_int_equal(run(NULL, &err, "%s job no-such-job", fx.urls), 1);
-	assert_has(err, "(NOT_FOUND)");
+	ctltest_assert_has(err, "(NOT_FOUND)");
 	free(err);
 }
 
@@ -1022,7 +984,7 @@ test_preallocctl__readme_command_lines_run_as_written(void **state)
 	if (src == NULL)
 		skip(); // only ctest says where the sources are
 	snprintf(path, sizeof(path), "%s/README.md", src);
-	readme = slurp(path);
+	readme = ctltest_slurp(path);
 	// The files its lines name, in the directory they run in.
 	snprintf(path, sizeof(path), "%s/datavolume.yaml", fx.dir);
 	write_text(path, dvtest_yaml(yaml, sizeof(yaml), &spec));
