@@ -111,6 +111,24 @@ agent_lane_name(Cdi__Prealloc__V1__JobLane lane)
 	}
 }
 
+// The name of a mechanism this library knows, as the agent's deprecated
+// string spells it; NULL for UNSPECIFIED or a value from a newer agent,
+// whose string is then kept.
+static const char *
+agent_mechanism_name(Cdi__Prealloc__V1__Mechanism m)
+{
+	switch (m) {
+	case CDI__PREALLOC__V1__MECHANISM__MECHANISM_FALLOCATE:
+		return "fallocate";
+	case CDI__PREALLOC__V1__MECHANISM__MECHANISM_WRITE_ZEROES:
+		return "write-zeroes";
+	case CDI__PREALLOC__V1__MECHANISM__MECHANISM_BLKZEROOUT:
+		return "blkzeroout";
+	default:
+		return NULL;
+	}
+}
+
 // Copy a wire job into @p dst, its strings into @p root's arena.
 static bool
 agent_job_copy(void *root, pa_job *dst, const job_pb *j)
@@ -130,6 +148,8 @@ agent_job_copy(void *root, pa_job *dst, const job_pb *j)
 		            CDI__PREALLOC__V1__METHOD_USED__METHOD_USED_FALLOC
 		        ? PA_METHOD_FALLOC
 		        : PA_METHOD_FULL); // else the string, from older agents
+	if (agent_mechanism_name(j->mechanism_used) != NULL)
+		dst->mechanism = agent_mechanism_name(j->mechanism_used);
 	dst->size             = j->size;
 	dst->offset           = j->offset;
 	dst->requested_method = (pa_method) j->requested_method;

@@ -26,6 +26,8 @@ typedef struct fake {
 	bool            resolve_ok; // ResolvePreallocation: else UNAVAILABLE
 	int             fail_first; // PreallocateVolume: fail this many
 	char            ids[2][64]; // the first two request ids seen
+	int             mech;       // the jobs' mechanism_used
+	const char     *mech_str;   // and their deprecated string
 } fake;
 
 typedef struct fixture {
@@ -97,13 +99,16 @@ fake_reply_job(rpc_call *call, fake *k, const char *method)
 	Cdi__Prealloc__V1__GetJobResponse resp =
 	    CDI__PREALLOC__V1__GET_JOB_RESPONSE__INIT; // same shape for all
 
-	j.id          = "job-7";
-	j.request_id  = k->ids[0];
-	j.state       = k->cancels > 0
-	          ? CDI__PREALLOC__V1__JOB_STATE__JOB_STATE_CANCELLED
-	          : CDI__PREALLOC__V1__JOB_STATE__JOB_STATE_RUNNING;
-	j.bytes_done  = (uint64_t) k->gets * 10;
-	j.bytes_total = 1000;
+	j.id             = "job-7";
+	j.request_id     = k->ids[0];
+	j.state          = k->cancels > 0
+	             ? CDI__PREALLOC__V1__JOB_STATE__JOB_STATE_CANCELLED
+	             : CDI__PREALLOC__V1__JOB_STATE__JOB_STATE_RUNNING;
+	j.bytes_done     = (uint64_t) k->gets * 10;
+	j.bytes_total    = 1000;
+	j.mechanism_used = (Cdi__Prealloc__V1__Mechanism) k->mech;
+	if (k->mech_str != NULL)
+		j.mechanism = (char *) k->mech_str;
 	(void) method;
 	resp.job = &j;
 	rpc_call_reply(call, &resp.base);
@@ -458,6 +463,43 @@ test_client__preallocate_retry_keeps_its_request_id(void **state)
 	pa_client_free(c);
 }
 
+// The mechanism comes from the enum; the deprecated string only where
+// the enum says nothing this library knows (an older or newer agent).
+static void
+test_client__job_mechanism_is_read_from_the_enum(void **state)
+{
+	static const struct {
+		int         mech;
+		const char *str, *want;
+	} cases[] = {
+		{ CDI__PREALLOC__V1__MECHANISM__MECHANISM_BLKZEROOUT, "",
+		    "blkzeroout" },
+		{ CDI__PREALLOC__V1__MECHANISM__MECHANISM_FALLOCATE, "stale",
+		    "fallocate" },
+		{ CDI__PREALLOC__V1__MECHANISM__MECHANISM_WRITE_ZEROES, NULL,
+		    "write-zeroes" },
+		{ CDI__PREALLOC__V1__MECHANISM__MECHANISM_UNSPECIFIED,
+		    "fallocate", "fallocate" },       // an older agent
+		{ 99, "a-newer-one", "a-newer-one" }, // a newer agent
+	};
+	fixture   *f = *state;
+	pa_job    *job;
+	pa_client *c;
+	pa_err     err = PA_ERR_INIT;
+
+	fake_start(f);
+	c = new_client(NULL, f->fk.url, 1000, 3, 1, 5000);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f->fk.mech     = cases[i].mech;
+		f->fk.mech_str = cases[i].str;
+		if (pa_get_job(&job, c, "job-7", 0, &err) != PA_OK)
+			fail_msg("%s", err.msg);
+		assert_string_equal(job->mechanism, cases[i].want);
+		pa_job_free(job);
+	}
+	pa_client_free(c);
+}
+
 static int cancel_after;
 
 static int
@@ -578,6 +620,7 @@ main(void)
 		TEST(
 		    test_client__progress_that_asks_cancels_and_waits_for_the_end),
 		TEST(test_client__bad_arguments_and_missing_services),
+		TEST(test_client__job_mechanism_is_read_from_the_enum),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
