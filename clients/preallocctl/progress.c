@@ -3,10 +3,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "output.h"
+#include "prealloc/util.h"
 #include "progress.h"
 
 #define PROGRESS_WIDTH 24
@@ -20,15 +20,6 @@ progress_on_sigint(int sig)
 {
 	(void) sig;
 	progress_sigint = 1;
-}
-
-static uint64_t
-progress_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
 
 void
@@ -69,7 +60,7 @@ static void
 progress_draw(progress *p, const pa_job *job)
 {
 	uint64_t total = job->bytes_total, done = job->bytes_done;
-	double   secs = (double) (progress_now_ns() - p->start_ns) / 1e9;
+	double   secs = (double) (pa_clock_ns() - p->start_ns) / 1e9;
 	double   rate = secs > 0.05
 	      ? (double) (done -
                   (done > p->start_bytes ? p->start_bytes : done)) /
@@ -103,7 +94,7 @@ progress_update(void *arg, const pa_job *job)
 	progress *p = arg;
 
 	if (p->start_ns == 0) {
-		p->start_ns    = progress_now_ns();
+		p->start_ns    = pa_clock_ns();
 		p->start_bytes = job->bytes_done;
 	}
 	if (p->tty)
