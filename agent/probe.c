@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "prealloc/util.h"
 #include "probe.h"
 
 #define PROBE_EXT_MAGIC 0xEF53 // ext2, ext3 and ext4 share it
@@ -959,9 +960,11 @@ probe_device_geometry(
 	uint64_t     size = 0;
 	unsigned int pbsz = 0;
 	int          lbsz = 0;
+	int          rc;
 
-	if (ioctl(fd, BLKGETSIZE64, &size) != 0 ||
-	    ioctl(fd, BLKSSZGET, &lbsz) != 0 ||
+	if ((rc = pa_blkdev_size(&size, fd, path, err)) != PA_OK)
+		return rc;
+	if (ioctl(fd, BLKSSZGET, &lbsz) != 0 ||
 	    ioctl(fd, BLKPBSZGET, &pbsz) != 0)
 		return pa_err_errno(err, errno, "%s: size ioctl", path);
 	if (lbsz <= 0)

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// file.c: read a whole file with a limit; write a whole buffer.
+// file.c: read a whole file with a limit; write a whole buffer; the size
+// of a block device.
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "prealloc/util.h"
@@ -99,4 +102,15 @@ pa_write_all(
 	if (done_out != NULL)
 		*done_out = done;
 	return rc;
+}
+
+int
+pa_blkdev_size(uint64_t *out, int fd, const char *path, pa_err *err)
+{
+	uint64_t size = 0;
+
+	if (ioctl(fd, BLKGETSIZE64, &size) != 0)
+		return pa_err_errno(err, errno, "%s: size ioctl", path);
+	*out = size;
+	return PA_OK;
 }

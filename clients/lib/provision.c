@@ -4,11 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -217,6 +215,7 @@ provision_device(provision_plan *p, const pa_provision_req *req, pa_err *err)
 {
 	struct stat st;
 	uint64_t    size = 0;
+	int         rc;
 
 	if (realpath(req->volume, p->target) == NULL)
 		return pa_err_errno(err, errno, "volume %s", req->volume);
@@ -232,8 +231,8 @@ provision_device(provision_plan *p, const pa_provision_req *req, pa_err *err)
 		    "volume %s is not a block device, as volumeMode Block "
 		    "needs",
 		    p->target);
-	if (ioctl(p->fd, BLKGETSIZE64, &size) != 0)
-		return pa_err_errno(err, errno, "size of %s", p->target);
+	if ((rc = pa_blkdev_size(&size, p->fd, p->target, err)) != PA_OK)
+		return rc;
 	// With no size in the DataVolume (a clone), the device's is the size.
 	p->size_source = req->dv->size != 0 ? PROVISION_SIZE_MANIFEST
 	                                    : PROVISION_SIZE_VOLUME;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "loopfs.h"
 #include "prealloc/util.h"
 #include "testlib.h"
 
@@ -148,6 +149,34 @@ test_util__write_all_with_and_without_an_offset(void **state)
 	close(p[1]);
 }
 
+static void
+test_util__blkdev_size_of_a_device_and_of_a_file(void **state)
+{
+	struct loopfs *lf = NULL;
+	char           path[600], why[256];
+	uint64_t       size = 7;
+	pa_err         err  = PA_ERR_INIT;
+	int            fd;
+
+	snprintf(path, sizeof(path), "%s/notadev", dir);
+	assert_int_equal(testlib_run("truncate -s 1M '%s'", path), 0);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(pa_blkdev_size(&size, fd, path, &err),
+	    pa_status_from_errno(ENOTTY));
+	assert_non_null(strstr(err.msg, "notadev: size ioctl"));
+	assert_int_equal(size, 7);
+	close(fd);
+	if (loopfs_new(&lf, why, NULL, 3 * 1024 * 1024) != LOOPFS_OK) {
+		printf("SKIP: the device half: %s\n", why);
+		return;
+	}
+	assert_true((fd = open(lf->dev, O_RDONLY)) >= 0);
+	assert_int_equal(pa_blkdev_size(&size, fd, lf->dev, &err), PA_OK);
+	assert_int_equal(size, 3 * 1024 * 1024);
+	close(fd);
+	loopfs_free(lf);
+}
+
 int
 main(void)
 {
@@ -158,6 +187,8 @@ main(void)
 		cmocka_unit_test(test_util__read_whole_files_up_to_the_limit),
 		cmocka_unit_test(
 		    test_util__write_all_with_and_without_an_offset),
+		cmocka_unit_test(
+		    test_util__blkdev_size_of_a_device_and_of_a_file),
 	};
 
 	return cmocka_run_group_tests(tests, util_setup, util_teardown);

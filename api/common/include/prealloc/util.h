@@ -52,6 +52,16 @@ int pa_file_read(
 int pa_write_all(
     int fd, const void *buf, size_t len, off_t offset, size_t *done_out);
 
+/**
+ * The size of the block device open on @p fd (BLKGETSIZE64): the one
+ * place the project asks it.
+ * @param[out] out  bytes; set only on PA_OK.
+ * @param path      names the device in the message.
+ * @return PA_OK, or the errno's code from pa_err_errno() with
+ *         "PATH: size ioctl: ..." (ENOTTY for what is not a device).
+ */
+int pa_blkdev_size(uint64_t *out, int fd, const char *path, pa_err *err);
+
 #ifdef __cplusplus
 }
 #endif
