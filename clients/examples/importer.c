@@ -6,7 +6,8 @@
 //   cc importer.c $(pkg-config --cflags --libs prealloc) -o importer
 //   ./importer DV.yaml VOLUME [IMAGE]
 //
-// PREALLOC_POLICY and PREALLOC_AGENT give the services' URLs.
+// PREALLOC_POLICY and PREALLOC_AGENT give the services' URLs; without
+// them, libprealloc's defaults: the node's agent socket, then localhost.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,8 +69,9 @@ main(int argc, char **argv)
 	}
 	if (pa_datavolume_parse(&dv, yaml, len, argv[1], &err) != PA_OK)
 		goto done;
-	opts.policy_urls = getenv("PREALLOC_POLICY");
-	opts.agent_urls  = getenv("PREALLOC_AGENT");
+	// As the manifests set them; else the node's agent socket.
+	opts.policy_urls = pa_default_policy_url();
+	opts.agent_urls  = pa_default_agent_url();
 	if (pa_client_new(&c, &opts, &err) != PA_OK)
 		goto done;
 	req.dv     = dv;

@@ -24,9 +24,6 @@ enum {
 	CTL_EXIT_USAGE   = 2, // unknown command or option, bad argument
 };
 
-#define CTL_DEFAULT_POLICY "tcp://127.0.0.1:9650"
-#define CTL_DEFAULT_AGENT "tcp://127.0.0.1:9651"
-
 /** The global options every command sees. */
 typedef struct ctl {
 	const char   *policy_url;

@@ -57,8 +57,9 @@ usage(const ctl_command *const *cmds, size_t ncmds)
 	       "Options, before or after the command ('--' ends them):\n"
 	       "  -p, --policy URL      policy service (or PREALLOC_POLICY; "
 	       "default %s)\n"
-	       "  -a, --agent URL       node agent (or PREALLOC_AGENT; "
-	       "default %s)\n"
+	       "  -a, --agent URL       node agent (or PREALLOC_AGENT; else "
+	       "ipc://%s\n"
+	       "                        if that socket is there, else %s)\n"
 	       "  -o, --output FORMAT   table (default), json or yaml\n"
 	       "  -t, --timeout DUR     budget of one call: 30s, 500ms, 2m\n"
 	       "      --tls-cert FILE   our certificate, for tls+tcp:// URLs\n"
@@ -68,7 +69,7 @@ usage(const ctl_command *const *cmds, size_t ncmds)
 	       "  -V, --version         show the version\n"
 	       "  -h, --help            show this help\n\n"
 	       "Commands:\n",
-	    CTL_DEFAULT_POLICY, CTL_DEFAULT_AGENT);
+	    PA_DEFAULT_POLICY_TCP, PA_AGENT_NODE_SOCKET, PA_DEFAULT_AGENT_TCP);
 	for (size_t i = 0; i < ncmds; i++)
 		printf("  %-12s %s\n", cmds[i]->name, cmds[i]->summary);
 	printf("\nRun 'preallocctl <command> --help' for its options.\n"
@@ -147,16 +148,13 @@ error_format_early(int argc, char **argv)
 	ctl_set_error_format(f);
 }
 
-// The URLs from the environment, else the defaults.
+// The URLs libprealloc's defaults give: the environment, the node's
+// agent socket, the daemons' default listeners.
 static void
 global_defaults(ctl *c)
 {
-	c->policy_url = getenv("PREALLOC_POLICY");
-	c->agent_url  = getenv("PREALLOC_AGENT");
-	if (c->policy_url == NULL || c->policy_url[0] == '\0')
-		c->policy_url = CTL_DEFAULT_POLICY;
-	if (c->agent_url == NULL || c->agent_url[0] == '\0')
-		c->agent_url = CTL_DEFAULT_AGENT;
+	c->policy_url = pa_default_policy_url();
+	c->agent_url  = pa_default_agent_url();
 }
 
 // The descriptor named @p name; an unknown one is a usage error.

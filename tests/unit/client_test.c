@@ -2,7 +2,14 @@
 // client_test.c: libprealloc's client: retries on UNAVAILABLE only and only
 // for calls safe to repeat, the retry budget, deadlines, many URLs, many
 // threads, request ids, and waits that cancel.
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,6 +507,70 @@ test_client__job_mechanism_is_read_from_the_enum(void **state)
 	pa_client_free(c);
 }
 
+// In a child with its own mount namespace and an empty /run, so that the
+// host's /run is never touched: the socket fallback, and what is not one.
+static int
+defaults_in_private_run(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int                fd;
+
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("tmpfs", "/run", "tmpfs", 0, "size=1m") != 0)
+		return 77;
+	unsetenv("PREALLOC_AGENT");
+	if (strcmp(pa_default_agent_url(), PA_DEFAULT_AGENT_TCP) != 0 ||
+	    mkdir("/run/prealloc", 0755) != 0)
+		return 1;
+	// A regular file at the path is not an agent.
+	if ((fd = open(PA_AGENT_NODE_SOCKET, O_CREAT | O_WRONLY, 0600)) < 0)
+		return 2;
+	close(fd);
+	if (strcmp(pa_default_agent_url(), PA_DEFAULT_AGENT_TCP) != 0 ||
+	    unlink(PA_AGENT_NODE_SOCKET) != 0)
+		return 3;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", PA_AGENT_NODE_SOCKET);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0)
+		return 4;
+	if (strcmp(pa_default_agent_url(), "ipc://" PA_AGENT_NODE_SOCKET) != 0)
+		return 5;
+	// The environment still comes first.
+	setenv("PREALLOC_AGENT", "tcp://10.0.0.1:9651", 1);
+	if (strcmp(pa_default_agent_url(), "tcp://10.0.0.1:9651") != 0)
+		return 6;
+	return 0;
+}
+
+static void
+test_client__default_urls_env_then_node_socket_then_localhost(void **state)
+{
+	pid_t child;
+	int   st = 0;
+
+	(void) state;
+	setenv("PREALLOC_POLICY", "tls+tcp://policy:9650", 1);
+	assert_string_equal(pa_default_policy_url(), "tls+tcp://policy:9650");
+	setenv("PREALLOC_POLICY", "", 1); // empty is unset, as preallocctl's
+	assert_string_equal(pa_default_policy_url(), PA_DEFAULT_POLICY_TCP);
+	unsetenv("PREALLOC_POLICY");
+	assert_string_equal(pa_default_policy_url(), PA_DEFAULT_POLICY_TCP);
+	setenv("PREALLOC_AGENT", "ipc:///x.sock", 1);
+	assert_string_equal(pa_default_agent_url(), "ipc:///x.sock");
+	unsetenv("PREALLOC_AGENT");
+	if ((child = fork()) == 0)
+		_exit(defaults_in_private_run());
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77) {
+		printf(
+		    "SKIP: the socket half needs a mount namespace (root)\n");
+		return;
+	}
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static int cancel_after;
 
 static int
@@ -621,6 +692,8 @@ main(void)
 		    test_client__progress_that_asks_cancels_and_waits_for_the_end),
 		TEST(test_client__bad_arguments_and_missing_services),
 		TEST(test_client__job_mechanism_is_read_from_the_enum),
+		TEST(
+		    test_client__default_urls_env_then_node_socket_then_localhost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

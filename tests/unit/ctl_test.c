@@ -159,17 +159,22 @@ static void
 test_ctl__urls_come_from_the_environment_else_the_defaults(void **state)
 {
 	result *r;
+	char    want[600];
 
 	(void) state;
 	setenv("PREALLOC_POLICY", "ipc://env-p", 1);
 	setenv("PREALLOC_AGENT", "", 1);
 	r = dispatch("alpha", "t", NULL);
-	assert_non_null(
-	    strstr(r->out, "policy=ipc://env-p agent=" CTL_DEFAULT_AGENT " "));
+	snprintf(want, sizeof(want), "policy=ipc://env-p agent=%s ",
+	    pa_default_agent_url());
+	assert_non_null(strstr(r->out, want));
+	setenv("PREALLOC_AGENT", "ipc://env-a", 1);
+	r = dispatch("alpha", "t", NULL);
+	assert_non_null(strstr(r->out, "agent=ipc://env-a "));
 	unsetenv("PREALLOC_POLICY");
 	unsetenv("PREALLOC_AGENT");
 	r = dispatch("alpha", "t", NULL);
-	assert_non_null(strstr(r->out, "policy=" CTL_DEFAULT_POLICY " "));
+	assert_non_null(strstr(r->out, "policy=" PA_DEFAULT_POLICY_TCP " "));
 }
 
 static void
@@ -191,14 +196,17 @@ static void
 test_ctl__global_options_go_anywhere_on_the_line(void **state)
 {
 	result *r;
+	char    want[600];
 
 	(void) state;
 	// As kubectl: before, between and after the command's words.
 	r = dispatch("alpha", "-o", "json", "t", NULL);
 	assert_int_equal(r->status, 7);
-	assert_string_equal(r->out,
-	    "alpha x=- thing=t format=1 policy=" CTL_DEFAULT_POLICY
-	    " agent=" CTL_DEFAULT_AGENT " timeout=0\n");
+	snprintf(want, sizeof(want),
+	    "alpha x=- thing=t format=1 policy=" PA_DEFAULT_POLICY_TCP
+	    " agent=%s timeout=0\n",
+	    pa_default_agent_url());
+	assert_string_equal(r->out, want);
 	assert_string_equal(r->err, "");
 	r = dispatch("--policy=ipc://p", "alpha", "-x", "1", "t", "-oyaml",
 	    "--agent", "ipc://a", "--timeout", "2m", NULL);

@@ -68,6 +68,30 @@ PA_EXPORT int pa_client_new(
 /** Close and free @p c; NULL is a no-op. Calls in flight must be done. */
 PA_EXPORT void pa_client_free(pa_client *c);
 
+/** The node's agent socket, where agent/deploy's DaemonSet and systemd
+ *  unit make it. */
+#define PA_AGENT_NODE_SOCKET "/run/prealloc/agent.sock"
+/** The daemons' default listeners. */
+#define PA_DEFAULT_POLICY_TCP "tcp://127.0.0.1:9650"
+#define PA_DEFAULT_AGENT_TCP "tcp://127.0.0.1:9651"
+
+/**
+ * The agent URL(s) for a caller given none, as preallocctl and the
+ * example importer choose: $PREALLOC_AGENT when set and not empty; else
+ * "ipc://" PA_AGENT_NODE_SOCKET when a socket is there (the agent of the
+ * node this runs on); else PA_DEFAULT_AGENT_TCP.
+ * @return the environment's string or a static one: not to be freed, and
+ *         valid until the environment changes.
+ */
+PA_EXPORT const char *pa_default_agent_url(void);
+
+/**
+ * The policy URL(s) for a caller given none: $PREALLOC_POLICY when set
+ * and not empty, else PA_DEFAULT_POLICY_TCP.
+ * @return as pa_default_agent_url()'s.
+ */
+PA_EXPORT const char *pa_default_policy_url(void);
+
 /* ---- the policy service --------------------------------------------- */
 
 /** A setting that may be absent; absent is not false. */
