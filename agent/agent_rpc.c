@@ -159,6 +159,8 @@ agent_job_pb(job_pb *pb, const struct jobs_info *job)
 	pb->started_unix_ms  = job->started_ms;
 	pb->finished_unix_ms = job->finished_ms;
 	pb->duration_ms      = job->duration_ms;
+	// An estimate, made when the snapshot was taken (jobs.h).
+	pb->expected_start_unix_ms = job->expected_start_ms;
 }
 
 void

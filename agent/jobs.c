@@ -25,6 +25,9 @@
 
 #define JOBS_TICK_MS 1000   // the timer wakes at least this often to prune
 #define JOBS_MAX_ALIASES 16 // joiners' request ids remembered per job
+#define JOBS_RATES 32       // disks whose last write rate is remembered
+// A running writer's own pace counts once it has run this long.
+#define JOBS_PACE_MIN_MS 250
 
 struct jobs_job {
 	struct jobs_info info;
@@ -47,6 +50,14 @@ struct jobs_job {
 struct jobs_disk {
 	dev_t    disk;
 	unsigned writers;
+};
+
+// The rate the last writer that finished on a disk wrote at, for the
+// estimates of when jobs start.
+struct jobs_rate {
+	dev_t    disk;
+	uint64_t bytes_per_s;
+	uint64_t seen_ms; // monotonic: the oldest entry makes room
 };
 
 struct jobs_waiter {
@@ -74,6 +85,8 @@ struct jobs {
 	pa_taskq           *fast;    // max_fast threads, or NULL
 	unsigned            writing; // writers dispatched (<= max_running)
 	struct jobs_disk   *disks;   // max_running entries
+	struct jobs_rate    rates[JOBS_RATES];
+	uint64_t            fast_ms; // the last fast job's duration
 	pthread_t           timer_thread;
 	bool                timer_started;
 };
@@ -177,6 +190,187 @@ jobs_same_params(const struct jobs_request *a, const struct jobs_request *b)
 	    x->force == y->force;
 }
 
+// ---- when queued jobs are expected to start (see jobs_info) ----
+
+static bool jobs_on_fast_lane(const jobs *j, const struct jobs_job *x);
+
+// Bytes a writer has yet to write, as far as it is known: 0 when not (a
+// whole device before its fill has begun).
+static uint64_t
+jobs_bytes_left(const struct jobs_info *i)
+{
+	const struct fill_target *t     = &i->req.target;
+	uint64_t                  total = i->total != 0 ? i->total
+	                     : t->size > t->offset      ? t->size - t->offset
+	                                                : 0;
+
+	return total > i->done ? total - i->done : 0;
+}
+
+// Remember the rate a writer on @p disk wrote at; the oldest entry
+// makes room.
+static void
+jobs_rate_note(jobs *j, const struct jobs_info *i)
+{
+	struct jobs_rate *slot = &j->rates[0];
+
+	if (i->req.disk == 0 || i->result.bytes_written == 0 ||
+	    i->duration_ms == 0)
+		return;
+	for (int k = 0; k < JOBS_RATES; k++) {
+		if (j->rates[k].disk == i->req.disk) {
+			slot = &j->rates[k];
+			break;
+		}
+		if (j->rates[k].seen_ms < slot->seen_ms)
+			slot = &j->rates[k];
+	}
+	slot->disk        = i->req.disk;
+	slot->bytes_per_s = i->result.bytes_written * 1000 / i->duration_ms;
+	slot->seen_ms     = jobs_mono_ms();
+}
+
+// The rate @p disk's writers are expected to write at: a running
+// writer's own pace, else the last finished writer's, else the limit;
+// 0 when none is known.
+static uint64_t
+jobs_disk_rate(const jobs *j, dev_t disk, int64_t now)
+{
+	for (const struct jobs_job *x = j->table; x != NULL; x = x->next) {
+		const struct jobs_info *i = &x->info;
+
+		if (i->state == JOBS_RUNNING && !jobs_on_fast_lane(j, x) &&
+		    i->req.disk == disk && i->started_ms != 0 &&
+		    now - i->started_ms >= JOBS_PACE_MIN_MS && i->done > 0)
+			return i->done * 1000 /
+			    (uint64_t) (now - i->started_ms);
+	}
+	for (int k = 0; k < JOBS_RATES; k++)
+		if (j->rates[k].disk == disk && j->rates[k].bytes_per_s > 0)
+			return j->rates[k].bytes_per_s;
+	return j->o.max_write_rate;
+}
+
+// How long @p i writes at @p rate, or its own lower limit; < 0 when
+// not known.
+static double
+jobs_write_ms(const struct jobs_info *i, uint64_t rate)
+{
+	uint64_t cap   = i->req.target.max_write_rate;
+	uint64_t bytes = jobs_bytes_left(i);
+
+	if (cap != 0 && (rate == 0 || cap < rate))
+		rate = cap;
+	if (rate == 0 || (bytes == 0 && i->state == JOBS_QUEUED))
+		return -1;
+	return (double) bytes * 1000.0 / (double) rate;
+}
+
+// One queue's estimate as the pass goes: the work before its next job.
+struct jobs_eta {
+	enum jobs_lane lane;
+	dev_t          disk;
+	uint64_t       rate;     // writers: bytes per second
+	double         ahead_ms; // < 0: not known from here on
+	double         slots;    // jobs of this queue that run at once
+};
+
+// A writer queue's start: what its disk's running writers have left.
+static void
+jobs_eta_start(const jobs *j, struct jobs_eta *e, int64_t now)
+{
+	unsigned per_disk = j->o.writers_per_disk;
+
+	e->rate  = jobs_disk_rate(j, e->disk, now);
+	e->slots = per_disk != 0 && per_disk < j->o.max_running
+	    ? per_disk
+	    : j->o.max_running;
+	for (const struct jobs_job *x = j->table; x != NULL; x = x->next) {
+		double ms;
+
+		if (x->info.state != JOBS_RUNNING || jobs_on_fast_lane(j, x) ||
+		    x->info.req.disk != e->disk || e->ahead_ms < 0)
+			continue;
+		ms          = jobs_write_ms(&x->info, e->rate);
+		e->ahead_ms = ms < 0 ? -1 : e->ahead_ms + ms / e->slots;
+	}
+}
+
+static struct jobs_eta *
+jobs_eta_entry(const jobs *j, struct jobs_eta *e, size_t *n, size_t max,
+    const struct jobs_job *q, int64_t now)
+{
+	bool           fast = jobs_on_fast_lane(j, q);
+	enum jobs_lane lane = fast ? JOBS_LANE_FAST : JOBS_LANE_WRITER;
+	dev_t          disk = fast ? 0 : q->info.req.disk;
+
+	for (size_t i = 0; i < *n; i++)
+		if (e[i].lane == lane && e[i].disk == disk)
+			return &e[i];
+	if (*n == max)
+		return NULL;
+	e[*n] = (struct jobs_eta) { .lane = lane, .disk = disk, .slots = 1 };
+	if (fast)
+		e[*n].slots = j->o.max_fast;
+	else
+		jobs_eta_start(j, &e[*n], now);
+	return &e[(*n)++];
+}
+
+// Set expected_start_ms on every queued job, in one pass over the queue.
+// Called with the lock, when a snapshot is taken.
+static void
+jobs_estimate(jobs *j)
+{
+	int64_t          now = pa_clock_unix_ms();
+	size_t           max = j->queued + 1, n = 0;
+	struct jobs_eta *e = calloc(max, sizeof(*e));
+
+	for (struct jobs_job *q = j->qhead; q != NULL; q = q->qnext) {
+		struct jobs_eta *t = NULL;
+		double           ms;
+
+		q->info.expected_start_ms = 0;
+		if (q->info.state != JOBS_QUEUED)
+			continue;
+		if (q->dispatched) { // a worker is taking it
+			q->info.expected_start_ms = now;
+			continue;
+		}
+		if (e == NULL ||
+		    (t = jobs_eta_entry(j, e, &n, max, q, now)) == NULL ||
+		    t->ahead_ms < 0)
+			continue;
+		q->info.expected_start_ms = now + (int64_t) t->ahead_ms;
+		ms                        = t->lane == JOBS_LANE_FAST
+		                           ? (double) j->fast_ms
+		                           : jobs_write_ms(&q->info, t->rate);
+		t->ahead_ms = ms < 0 ? -1 : t->ahead_ms + ms / t->slots;
+	}
+	free(e);
+}
+
+// @p x's info; an estimate only while it waits (one made then stays in
+// x->info).
+static struct jobs_info
+jobs_copy(const struct jobs_job *x)
+{
+	struct jobs_info i = x->info;
+
+	if (i.state != JOBS_QUEUED)
+		i.expected_start_ms = 0;
+	return i;
+}
+
+// @p x as it is now, its estimate made if it waits.
+static struct jobs_info
+jobs_snapshot(jobs *j, struct jobs_job *x)
+{
+	if (x->info.state == JOBS_QUEUED)
+		jobs_estimate(j);
+	return jobs_copy(x);
+}
+
 // ---- waiters: collected under the lock, called after it ----
 
 // Move the waiters that @p pick chooses onto @p fire, with a snapshot.
@@ -194,7 +388,7 @@ jobs_take_waiters(jobs *j, struct jobs_waiter                         **fire,
 			continue;
 		}
 		*pp     = w->next;
-		w->snap = w->job->info;
+		w->snap = jobs_snapshot(j, w->job);
 		w->next = *fire;
 		*fire   = w;
 	}
@@ -320,7 +514,7 @@ jobs_cancel_queued(
 
 	jobs_unqueue(j, x);
 	jobs_end_locked(j, x, JOBS_CANCELLED, PA_CANCELLED, why, &fire);
-	*snap = x->info;
+	*snap = jobs_copy(x);
 	pthread_mutex_unlock(&j->mu);
 	if (j->o.on_event != NULL)
 		j->o.on_event(j->o.arg, snap);
@@ -586,7 +780,7 @@ jobs_submit(struct jobs_info *out, enum jobs_how *how_out, jobs *j,
 	jobs_enqueue(j, x);
 done:
 	if (rc == PA_OK) {
-		*out = x->info;
+		*out = jobs_snapshot(j, x);
 		if (how_out != NULL)
 			*how_out = how;
 	}
@@ -602,7 +796,7 @@ jobs_get(struct jobs_info *out, jobs *j, const char *id, pa_err *err)
 
 	pthread_mutex_lock(&j->mu);
 	if ((x = jobs_find_id(j, id)) != NULL)
-		*out = x->info;
+		*out = jobs_snapshot(j, x);
 	else
 		rc = pa_err_set(err, PA_NOT_FOUND, "no job with id %s", id);
 	pthread_mutex_unlock(&j->mu);
@@ -628,7 +822,7 @@ jobs_cancel(struct jobs_info *out, enum jobs_cancel_outcome *outcome, jobs *j,
 			atomic_store(&x->cancel, true);
 			*outcome = JOBS_CANCEL_STOPPING;
 		}
-		*out = x->info;
+		*out = jobs_copy(x);
 	}
 	pthread_mutex_unlock(&j->mu);
 	return rc;
@@ -648,8 +842,9 @@ jobs_list(struct jobs_info **out, size_t *n_out, jobs *j, pa_err *err)
 		rc = pa_err_errno(err, ENOMEM, "job list");
 		goto done;
 	}
+	jobs_estimate(j);
 	for (struct jobs_job *x = j->table; x != NULL; x = x->next)
-		all[i++] = x->info;
+		all[i++] = jobs_copy(x);
 	*out   = all;
 	*n_out = n;
 done:
@@ -687,7 +882,7 @@ jobs_wait(jobs *j, const char *id, uint32_t wait_ms, unsigned flags,
 	w->fn  = fn;
 	w->arg = arg;
 	if (wait_ms == 0 || jobs_state_final(x->info.state) || j->stopping) {
-		w->snap = x->info;
+		w->snap = jobs_snapshot(j, x);
 		pthread_mutex_unlock(&j->mu);
 		jobs_fire(w);
 		return PA_OK;
@@ -855,6 +1050,10 @@ jobs_run_one(jobs *j, struct jobs_job *x)
 	if (rc == PA_OK) {
 		x->info.done = x->info.total;
 		jobs_end_locked(j, x, JOBS_SUCCEEDED, PA_OK, "", &fire);
+		if (jobs_on_fast_lane(j, x))
+			j->fast_ms = x->info.duration_ms;
+		else
+			jobs_rate_note(j, &x->info);
 	} else {
 		jobs_end_locked(j, x,
 		    rc == PA_CANCELLED ? JOBS_CANCELLED : JOBS_FAILED, rc,

@@ -63,6 +63,15 @@ struct jobs_info {
 	/** While QUEUED and waiting: 1 for the next to start in its queue
 	 *  (the fast lane's, or its disk's for a writer); 0 otherwise. */
 	unsigned position;
+	/** While QUEUED and waiting: when it is expected to start, Unix ms;
+	 *  0 when not known. An estimate made when the snapshot is taken:
+	 *  the bytes ahead of it on its disk (what the running writers have
+	 *  left, then the jobs before it) at the disk's write rate (a
+	 *  running writer's own pace, else the last finished writer's on
+	 *  that disk, else the rate limit), shared by writers_per_disk;
+	 *  on the fast lane, the jobs before it at the last fast job's
+	 *  duration. It knows nothing of --max-jobs across disks. */
+	int64_t expected_start_ms;
 };
 
 /** One queue of the agent: a lane, and for writers a disk. */

@@ -167,6 +167,8 @@ agent_job_copy(void *root, pa_job *dst, const job_pb *j)
 	dst->duration_ms      = j->duration_ms;
 	dst->lane             = agent_lane_name(j->lane);
 	dst->queue_position   = j->queue_position;
+
+	dst->expected_start_unix_ms = j->expected_start_unix_ms;
 	return true;
 }
 

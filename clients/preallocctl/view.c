@@ -2,6 +2,7 @@
 // view.c: libprealloc's results as output trees with lowerCamelCase keys.
 #include <stdio.h>
 
+#include "prealloc/util.h"
 #include "view.h"
 
 // The job's progress in a table: "42%" of its bytes.
@@ -36,19 +37,40 @@ view_error(const pa_job *job)
 	return e;
 }
 
-// Where a job waits, in a table: "#2 disk 8:0", "#1 fast"; its lane once
-// it runs; "-" from an agent that does not say.
+// When a waiting job is expected to start, as a table says it: " in
+// ~14s", " in ~3m"; "" when the agent does not know.
+static void
+view_expected(char *buf, size_t size, const pa_job *job)
+{
+	int64_t in_s;
+
+	buf[0] = '\0';
+	if (job->expected_start_unix_ms <= 0)
+		return;
+	in_s = (job->expected_start_unix_ms - pa_clock_unix_ms() + 999) / 1000;
+	if (in_s < 0)
+		in_s = 0;
+	if (in_s < 120)
+		snprintf(buf, size, " in ~%llds", (long long) in_s);
+	else
+		snprintf(
+		    buf, size, " in ~%lldm", (long long) ((in_s + 59) / 60));
+}
+
+// Where a job waits, in a table: "#2 disk 8:0 in ~14s", "#1 fast"; its
+// lane once it runs; "-" from an agent that does not say.
 static void
 view_queue(json_t *obj, const pa_job *job)
 {
-	char buf[48];
+	char buf[80], eta[32];
 
+	view_expected(eta, sizeof(eta), job);
 	if (job->queue_position > 0 && job->disk[0] != '\0')
-		snprintf(buf, sizeof(buf), "#%u disk %s", job->queue_position,
-		    job->disk);
+		snprintf(buf, sizeof(buf), "#%u disk %s%s", job->queue_position,
+		    job->disk, eta);
 	else if (job->queue_position > 0)
-		snprintf(buf, sizeof(buf), "#%u %s", job->queue_position,
-		    job->lane[0] != '\0' ? job->lane : "queue");
+		snprintf(buf, sizeof(buf), "#%u %s%s", job->queue_position,
+		    job->lane[0] != '\0' ? job->lane : "queue", eta);
 	else
 		snprintf(buf, sizeof(buf), "%s",
 		    job->lane[0] != '\0' ? job->lane : "-");
@@ -95,6 +117,7 @@ view_job(const pa_job *job, output_format f, bool brief)
 	output_str(o, "lane", job->lane);
 	output_str(o, "disk", job->disk);
 	output_u64(o, "queuePosition", job->queue_position);
+	output_time(o, "expectedStartAt", job->expected_start_unix_ms);
 	output_str(o, "fallbackNote", job->fallback_note);
 	output_size(o, f, "bytesDone", job->bytes_done);
 	output_size(o, f, "bytesTotal", job->bytes_total);

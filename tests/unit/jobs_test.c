@@ -14,6 +14,7 @@
 
 #include "disk.h"
 #include "jobs.h"
+#include "prealloc/util.h"
 #include "probe.h"
 #include "testlib.h"
 
@@ -468,6 +469,59 @@ test_jobs__positions_and_queues_per_disk(void **state)
 	}
 }
 
+// A waiting job's expected start: the bytes ahead of it on its disk at
+// the disk's rate (here the agent's limit, as nothing has run yet).
+static void
+test_jobs__expected_start_from_the_bytes_ahead(void **state)
+{
+	struct fx          *f = *state;
+	struct jobs_opts    o = JOBS_OPTS_INIT;
+	struct jobs_request r[4];
+	const uint64_t      size[4] = { 4 * MiB, 2 * MiB, MiB, MiB };
+	const dev_t         disk[4] = { makedev(250, 1), makedev(250, 1),
+		        makedev(250, 1), makedev(250, 2) };
+	// ms after now: a runs; b waits for a's 4 MiB, c for a's and b's;
+	// d's disk is idle.
+	const int64_t    want[4] = { 0, 4000, 6000, 0 };
+	struct jobs_info x[4], y;
+	int64_t          now;
+
+	o.max_running    = 1;
+	o.on_event       = gate_event;
+	o.arg            = &f->g;
+	o.max_write_rate = MiB; // a MiB a second
+	assert_int_equal(jobs_new(&f->j, &o, NULL), PA_OK);
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "e%d.img", i);
+		r[i]      = request(f, name, size[i], FILL_FULL, "");
+		r[i].disk = disk[i];
+		x[i]      = submit(f, &r[i], NULL);
+		if (i == 0)
+			await_state(f, x[0].id, JOBS_RUNNING);
+	}
+	now = pa_clock_unix_ms();
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(jobs_get(&y, f->j, x[i].id, NULL), PA_OK);
+		if (i == 0) {
+			assert_int_equal(y.expected_start_ms, 0); // it runs
+			continue;
+		}
+		assert_int_equal(y.state, JOBS_QUEUED);
+		if (y.expected_start_ms < now + want[i] - 300 ||
+		    y.expected_start_ms > now + want[i] + 300)
+			fail_msg("job %d: expected in %lld ms, want %lld", i,
+			    (long long) (y.expected_start_ms - now),
+			    (long long) want[i]);
+	}
+	gate_open(&f->g);
+	for (int i = 0; i < 4; i++) {
+		y = await_state(f, x[i].id, JOBS_SUCCEEDED);
+		assert_int_equal(y.expected_start_ms, 0);
+	}
+}
+
 static void
 test_jobs__at_most_max_running_at_once(void **state)
 {
@@ -699,6 +753,7 @@ main(void)
 		T(test_jobs__one_writer_per_disk_and_disks_in_parallel),
 		T(test_jobs__write_rate_is_capped_and_the_io_class_applied),
 		T(test_jobs__positions_and_queues_per_disk),
+		T(test_jobs__expected_start_from_the_bytes_ahead),
 		T(test_jobs__at_most_max_running_at_once),
 		T(test_jobs__waiters_end_on_deadline_or_job_end),
 		T(test_jobs__progress_waiter_sees_progress),

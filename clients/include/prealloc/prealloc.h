@@ -263,6 +263,9 @@ typedef struct pa_job {
 	/** The disk a writer waits for, "MAJ:MIN"; "" for the fast lane, or
 	 *  from older agents. */
 	const char *disk;
+	/** While it waits: when the agent expects it to start, Unix ms (an
+	 *  estimate); 0 when not known, not waiting, or an older agent. */
+	int64_t expected_start_unix_ms;
 } pa_job;
 
 /** @return true when @p state is SUCCEEDED, FAILED or CANCELLED. */
