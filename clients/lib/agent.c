@@ -169,6 +169,7 @@ agent_job_copy(void *root, pa_job *dst, const job_pb *j)
 	dst->queue_position   = j->queue_position;
 
 	dst->expected_start_unix_ms = j->expected_start_unix_ms;
+	dst->max_write_rate         = j->max_write_rate;
 	return true;
 }
 
@@ -275,12 +276,13 @@ pa_preallocate(
 			return rc;
 		pb.request_id = id;
 	}
-	pb.path    = (char *) req->path;
-	pb.size    = req->size;
-	pb.offset  = req->offset;
-	pb.method  = (Cdi__Prealloc__V1__Method) req->method;
-	pb.force   = req->force;
-	pb.wait_ms = req->wait_ms;
+	pb.path           = (char *) req->path;
+	pb.size           = req->size;
+	pb.offset         = req->offset;
+	pb.method         = (Cdi__Prealloc__V1__Method) req->method;
+	pb.force          = req->force;
+	pb.wait_ms        = req->wait_ms;
+	pb.max_write_rate = req->max_write_rate;
 	return agent_job_call(out, NULL, c, AGENT_SVC "PreallocateVolume",
 	    &pb.base,
 	    &cdi__prealloc__v1__preallocate_volume_response__descriptor,

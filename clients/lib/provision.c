@@ -264,10 +264,11 @@ provision_preallocate(pa_job **out, pa_client *c, const provision_plan *p,
 	pa_job         *job   = NULL;
 	int             rc;
 
-	pr.path    = p->target;
-	pr.method  = req->method;
-	pr.force   = req->force;
-	pr.wait_ms = PROVISION_WAIT_MS;
+	pr.path           = p->target;
+	pr.method         = req->method;
+	pr.force          = req->force;
+	pr.wait_ms        = PROVISION_WAIT_MS;
+	pr.max_write_rate = req->max_write_rate;
 	if (req->dv->volume_mode == PA_VOLUME_FILESYSTEM) {
 		pr.size = p->target_size;
 	} else {

@@ -8,7 +8,7 @@
 // within it, a long one starts drawing the bar.
 #define PREALLOCATE_WAIT_MS 500
 
-enum { OPT_OFFSET = 256, OPT_FORCE, OPT_NO_WAIT };
+enum { OPT_OFFSET = 256, OPT_FORCE, OPT_NO_WAIT, OPT_RATE };
 
 static const struct option preallocate_options[] = {
 	{ "size", required_argument, NULL, 's' },
@@ -16,6 +16,7 @@ static const struct option preallocate_options[] = {
 	{ "method", required_argument, NULL, 'm' },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+	{ "max-write-rate", required_argument, NULL, OPT_RATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -44,6 +45,10 @@ preallocate_parse(
 			break;
 		case OPT_NO_WAIT:
 			wait = false;
+			break;
+		case OPT_RATE:
+			req->max_write_rate =
+			    ctl_quantity(cmd, "--max-write-rate", optarg);
 			break;
 		}
 	}
@@ -90,22 +95,26 @@ const ctl_command cmd_preallocate = {
 	.summary   = "have the agent preallocate a file or a device",
 	.optstring = ":s:m:h",
 	.longopts  = preallocate_options,
-	.help =
-	    "Usage: preallocctl preallocate PATH|DEVICE --size QTY "
-	    "[--offset QTY]\n"
-	    "           [--method auto|falloc|full] [--force] [--no-wait]\n\n"
-	    "Have the node agent allocate PATH (a file under one of its "
-	    "roots)\nor DEVICE (a block device it allows). Sizes are "
-	    "Kubernetes\nquantities: 10Gi, 512Mi, 1G, plain bytes. On a "
-	    "terminal a progress\nbar shows; Ctrl-C cancels the job and "
-	    "waits until the agent has\nrestored the file.\n\n"
-	    "Options:\n"
-	    "  -s, --size QTY     file: its final size; device: the end "
-	    "(0: all)\n"
-	    "      --offset QTY   device: where zeroing starts\n"
-	    "  -m, --method M     auto (default), falloc or full\n"
-	    "      --force        write over a signature in the range\n"
-	    "      --no-wait      print the job as started and return\n"
-	    "  -h, --help         show this help\n",
-	.run = preallocate_run,
+	.help      = "Usage: preallocctl preallocate PATH|DEVICE --size QTY "
+	             "[--offset QTY]\n"
+	             "           [--method auto|falloc|full] [--force] [--no-wait]\n"
+	             "           [--max-write-rate QTY]\n\n"
+	             "Have the node agent allocate PATH (a file under one of its "
+	             "roots)\nor DEVICE (a block device it allows). Sizes are "
+	             "Kubernetes\nquantities: 10Gi, 512Mi, 1G, plain bytes. On a "
+	             "terminal a progress\nbar shows; Ctrl-C cancels the job and "
+	             "waits until the agent has\nrestored the file.\n\n"
+	             "Options:\n"
+	             "  -s, --size QTY     file: its final size; device: the end "
+	             "(0: all)\n"
+	             "      --offset QTY   device: where zeroing starts\n"
+	             "  -m, --method M     auto (default), falloc or full\n"
+	             "      --force        write over a signature in the range\n"
+	             "      --no-wait      print the job as started and return\n"
+	             "      --max-write-rate QTY\n"
+	             "                     bytes a second it writes at most (the "
+	             "agent's\n"
+	             "                     own limit caps it)\n"
+	             "  -h, --help         show this help\n",
+	.run       = preallocate_run,
 };

@@ -10,7 +10,7 @@
 // CDI's controller sets it on every PVC it makes for a DataVolume.
 #define PROVISION_REQUESTED PROVISION_ANNOTATION ".requested"
 
-enum { OPT_FORCE = 256, OPT_STRICT };
+enum { OPT_FORCE = 256, OPT_STRICT, OPT_RATE };
 
 static const struct option provision_options[] = {
 	{ "filename", required_argument, NULL, 'f' },
@@ -19,6 +19,7 @@ static const struct option provision_options[] = {
 	{ "method", required_argument, NULL, 'm' },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "max-write-rate", required_argument, NULL, OPT_RATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -40,6 +41,9 @@ provision_parse(pa_provision_req *req, const char **file, bool *strict,
 			req->method = ctl_method(cmd, optarg);
 		else if (opt == OPT_STRICT)
 			*strict = true;
+		else if (opt == OPT_RATE)
+			req->max_write_rate =
+			    ctl_quantity(cmd, "--max-write-rate", optarg);
 		else
 			req->force = true;
 	}
@@ -143,7 +147,8 @@ const ctl_command cmd_provision = {
 	.help =
 	    "Usage: preallocctl provision -f DV.yaml --volume DIR|DEVICE "
 	    "[--image FILE]\n"
-	    "           [--method auto|falloc|full] [--force] [--strict]\n\n"
+	    "           [--method auto|falloc|full] [--force] [--strict]\n"
+	    "           [--max-write-rate QTY]\n\n"
 	    "Do what CDI's importer does for one volume: resolve the "
 	    "decision,\nsize DIR/disk.img (Filesystem) or use DEVICE "
 	    "(Block), write the\nraw image FILE first, and when the decision "
@@ -166,6 +171,8 @@ const ctl_command cmd_provision = {
 	    "device\n"
 	    "      --strict             fields CDI does not define are "
 	    "errors\n"
+	    "      --max-write-rate QTY bytes a second the agent writes at "
+	    "most\n"
 	    "  -h, --help               show this help\n",
 	.run = provision_run,
 };

@@ -118,6 +118,7 @@ view_job(const pa_job *job, output_format f, bool brief)
 	output_str(o, "disk", job->disk);
 	output_u64(o, "queuePosition", job->queue_position);
 	output_time(o, "expectedStartAt", job->expected_start_unix_ms);
+	output_u64(o, "maxWriteRate", job->max_write_rate);
 	output_str(o, "fallbackNote", job->fallback_note);
 	output_size(o, f, "bytesDone", job->bytes_done);
 	output_size(o, f, "bytesTotal", job->bytes_total);

@@ -57,8 +57,8 @@ libdir=$(dirname "$(dirname "$pc")")
 others=$(nm -D --defined-only "$libdir/libprealloc.so" |
 	awk '{print $3}' | grep -v '^pa_' || true)
 [ -z "$others" ] || fail "libprealloc.so exports more than pa_*: $others"
-[ "$(readelf -d "$libdir/libprealloc.so" | grep -o 'libprealloc.so.0')" ] ||
-	fail "soname is not libprealloc.so.0"
+[ "$(readelf -d "$libdir/libprealloc.so" | grep -o 'libprealloc.so.1')" ] ||
+	fail "soname is not libprealloc.so.1"
 
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 cc -std=c11 -Wall -Wextra -Werror "${sanitize[@]}" -o "$tmp/importer" \

@@ -169,7 +169,7 @@ start_daemons(fixture *f)
 		f->policy_url, "--http", "none", NULL };
 	char *aargv[] = { (char *) NULL, "--root", f->ext4->mnt,
 		"--device-allow", f->dev->dev, "--listen", f->agent_url,
-		"--http", "none", NULL };
+		"--http", "none", "--max-write-rate", "1Gi", NULL };
 	int   rc      = 0;
 
 	snprintf(config, sizeof(config), "%s/cdiconfig.yaml", f->dir);
@@ -718,6 +718,46 @@ test_preallocctl__preallocate_no_wait_returns_the_job(void **state)
 	free(path);
 }
 
+// A request's own rate, capped by the agent's (1Gi here), which also
+// stands in for none.
+static void
+test_preallocctl__preallocate_max_write_rate_is_capped_by_the_agent(
+    void **state)
+{
+	static const struct {
+		const char *flag;
+		long long   want;
+	} cases[] = {
+		{ "--max-write-rate 64Mi", 64LL << 20 },
+		{ "--max-write-rate=8Gi", 1LL << 30 },
+		{ "", 1LL << 30 },
+	};
+	char *path = loopfs_path(fx.ext4, "rate.img"), *out = NULL;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *job;
+
+		assert_int_equal(run(&out, NULL,
+		                     "%s preallocate '%s' --size 4Mi -m full "
+		                     "%s -o json",
+		                     fx.urls, path, cases[i].flag),
+		    0);
+		job = ctltest_json(out);
+		free(out);
+		assert_int_equal(
+		    json_integer_value(json_object_get(job, "maxWriteRate")),
+		    cases[i].want);
+		json_decref(job);
+	}
+	assert_int_equal(run(&out, NULL,
+	                     "%s preallocate '%s' --size 4Mi "
+	                     "--max-write-rate fast",
+	                     fx.urls, path),
+	    2);
+	free(out);
+	free(path);
+}
+
 static void
 test_preallocctl__provision_block_volume_sets_the_annotation(void **state)
 {
@@ -1047,6 +1087,8 @@ main(void)
 		    test_preallocctl__a_failed_job_is_not_shown_at_100_percent),
 		cmocka_unit_test(
 		    test_preallocctl__preallocate_no_wait_returns_the_job),
+		cmocka_unit_test(
+		    test_preallocctl__preallocate_max_write_rate_is_capped_by_the_agent),
 		cmocka_unit_test(
 		    test_preallocctl__provision_block_volume_sets_the_annotation),
 		cmocka_unit_test(

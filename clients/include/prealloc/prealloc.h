@@ -221,12 +221,17 @@ typedef struct pa_prealloc_req {
 	pa_method   method;
 	bool        force;   // write over a signature in the range
 	uint32_t    wait_ms; // how long the agent waits before answering
+	/** Bytes per second the job writes at most; 0: the agent's limit,
+	 *  which also caps this one. Added in libprealloc.so.1: the caller
+	 *  allocates this struct, so growing it changed the soname. */
+	uint64_t max_write_rate;
 } pa_prealloc_req;
 
 #define PA_PREALLOC_REQ_INIT                                              \
 	{                                                                 \
 		.request_id = NULL, .path = NULL, .size = 0, .offset = 0, \
-		.method = PA_METHOD_AUTO, .force = false, .wait_ms = 0    \
+		.method = PA_METHOD_AUTO, .force = false, .wait_ms = 0,   \
+		.max_write_rate = 0                                       \
 	}
 
 /** A preallocation job on an agent. */
@@ -266,6 +271,9 @@ typedef struct pa_job {
 	/** While it waits: when the agent expects it to start, Unix ms (an
 	 *  estimate); 0 when not known, not waiting, or an older agent. */
 	int64_t expected_start_unix_ms;
+	/** Bytes per second it writes at most: the request's, capped by the
+	 *  agent's; 0 for no limit. */
+	uint64_t max_write_rate;
 } pa_job;
 
 /** @return true when @p state is SUCCEEDED, FAILED or CANCELLED. */
@@ -488,6 +496,9 @@ typedef struct pa_provision_req {
 	const char *image;  // optional raw image to write first
 	pa_method   method;
 	bool        force;
+	/** Bytes per second the agent writes at most for it; 0: the
+	 *  agent's limit (so.1, as pa_prealloc_req's). */
+	uint64_t max_write_rate;
 } pa_provision_req;
 
 /** What provisioning did. */
