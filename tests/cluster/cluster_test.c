@@ -115,16 +115,6 @@ typedef struct cluster {
 
 static cluster cl;
 
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 // kubelet's layout: cdiconfig.yaml -> ..data/cdiconfig.yaml, ..data ->
 // ..<version>; a swap writes a new version and renames a new ..data link
 // over the old one.
@@ -135,7 +125,7 @@ configmap_write(const char *dir, int version, const char *yaml)
 
 	assert_int_equal(testlib_run("mkdir -p '%s/..v%d'", dir, version), 0);
 	snprintf(path, sizeof(path), "%s/..v%d/cdiconfig.yaml", dir, version);
-	write_file(path, yaml);
+	testlib_write_text(path, yaml);
 	assert_int_equal(testlib_run("cd '%s' && ln -sfn ..v%d ..data_tmp && "
 	                             "mv -T ..data_tmp ..data && "
 	                             "{ [ -L cdiconfig.yaml ] || "

@@ -48,16 +48,6 @@ typedef struct fixture {
 
 static fixture fx;
 
-static void
-write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 /**
  * Run `cd tests/fixtures/cdi && preallocctl <urls> <args>`. Its stdout
  * comes back in *out and its stderr in *err (both malloc'd; may be NULL).
@@ -119,7 +109,7 @@ start_daemons(fixture *f)
 	snprintf(config, sizeof(config), "%s/cdiconfig.yaml", f->dir);
 	snprintf(plog, sizeof(plog), "%s/policyd.log", f->dir);
 	snprintf(alog, sizeof(alog), "%s/agentd.log", f->dir);
-	write_text(config, config_yaml);
+	testlib_write_text(config, config_yaml);
 	pargv[0] = strdup(testlib_built("service/prealloc-policyd"));
 	aargv[0] = strdup(testlib_built("agent/prealloc-agentd"));
 	if (testlib_daemon_start(&f->policyd, plog, "policyd.ready", pargv) ||
@@ -222,7 +212,7 @@ test_ctl_datavolume__no_source_at_all_is_a_clear_error(void **state)
 	char *out = NULL;
 
 	snprintf(path, sizeof(path), "%s/no-source.yaml", fx.dir);
-	write_text(path,
+	testlib_write_text(path,
 	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
 	    "kind: DataVolume\n"
 	    "metadata:\n"

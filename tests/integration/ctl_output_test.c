@@ -42,16 +42,6 @@ typedef struct fixture {
 
 static fixture fx;
 
-static void
-write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 /**
  * Run `preallocctl <args>` through the shell; @p args is a shell fragment.
  * @param[out] out, err  its stdout and stderr, malloc'd.
@@ -181,7 +171,7 @@ test_ctl_output__a_broken_manifest_gives_its_position_in_json(void **state)
 
 	(void) state;
 	snprintf(dv, sizeof(dv), "%s/broken.yaml", fx.dir);
-	write_text(dv, broken_dv);
+	testlib_write_text(dv, broken_dv);
 	// It fails before any call: the service is not asked.
 	assert_int_equal(run(&out, &err, "resolve -f '%s' -o json", dv), 1);
 	ctltest_assert_has(err, ":6:3: spec: ");
@@ -206,7 +196,7 @@ test_ctl_output__a_manifest_on_stdin_is_named_stdin_in_yaml(void **state)
 
 	(void) state;
 	snprintf(dv, sizeof(dv), "%s/stdin.yaml", fx.dir);
-	write_text(dv, broken_dv);
+	testlib_write_text(dv, broken_dv);
 	assert_int_equal(run(&out, &err, "resolve -o yaml -f - < '%s'", dv), 1);
 	ctltest_assert_has(err, "preallocctl: <stdin>:6:3: spec: ");
 	assert_yaml_field(out, "code", "INVALID_ARGUMENT");
@@ -322,7 +312,7 @@ group_setup(void **state)
 	    fx.dir);
 	snprintf(config, sizeof(config), "%s/cdiconfig.yaml", fx.dir);
 	snprintf(plog, sizeof(plog), "%s/policyd.log", fx.dir);
-	write_text(config, config_yaml);
+	testlib_write_text(config, config_yaml);
 	argv[0] = strdup(testlib_built("service/prealloc-policyd"));
 	rc = testlib_daemon_start(&fx.policyd, plog, "policyd.ready", argv);
 	free(argv[0]);

@@ -123,16 +123,6 @@ get_config(const char *url)
 	return rc;
 }
 
-static void
-write_text(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-}
-
 static char *
 read_text(const char *path)
 {
@@ -162,7 +152,7 @@ test_listen__regular_file_at_the_ipc_path_is_left_alone(void **state)
 	char     want[700];
 	int      rc;
 
-	write_text(f->sock, "precious\n");
+	testlib_write_text(f->sock, "precious\n");
 	rc = policyd_run(f, f->url, NULL, &out);
 	snprintf(want, sizeof(want),
 	    "%s is a regular file, not a socket; it is left alone", f->sock);
@@ -181,7 +171,7 @@ test_listen__symlink_at_the_ipc_path_is_left_alone(void **state)
 	int         rc;
 
 	snprintf(target, sizeof(target), "%s/target", f->dir);
-	write_text(target, "precious\n");
+	testlib_write_text(target, "precious\n");
 	assert_int_equal(symlink(target, f->sock), 0);
 	rc = policyd_run(f, f->url, NULL, &out);
 	snprintf(want, sizeof(want),
@@ -218,7 +208,7 @@ test_listen__agentd_leaves_a_regular_file_alone_too(void **state)
 	char    *out = NULL, *kept;
 	int      rc;
 
-	write_text(f->sock, "precious\n");
+	testlib_write_text(f->sock, "precious\n");
 	rc = testlib_capture(&out,
 	    "timeout 10 '%s' --root '%s' --listen '%s' --http none 2>&1",
 	    testlib_built("agent/prealloc-agentd"), f->dir, f->url);

@@ -52,16 +52,6 @@ typedef struct fixture {
 
 static fixture fx;
 
-static void
-write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 // A fresh name in the test's directory: "<dir>/<n>-<tag>".
 static void
 fresh(char *buf, size_t size, const char *tag)
@@ -145,7 +135,7 @@ write_dv(char *path, size_t size, const char *pre, const char *sc,
 	char        yaml[1024];
 
 	fresh(path, size, "dv.yaml");
-	write_text(path, dvtest_yaml(yaml, sizeof(yaml), &spec));
+	testlib_write_text(path, dvtest_yaml(yaml, sizeof(yaml), &spec));
 }
 
 // A fresh directory for one volume on the ext4.
@@ -175,7 +165,7 @@ start_daemons(fixture *f)
 	snprintf(config, sizeof(config), "%s/cdiconfig.yaml", f->dir);
 	snprintf(plog, sizeof(plog), "%s/policyd.log", f->dir);
 	snprintf(alog, sizeof(alog), "%s/agentd.log", f->dir);
-	write_text(config, config_yaml);
+	testlib_write_text(config, config_yaml);
 	pargv[0] = strdup(testlib_built("service/prealloc-policyd"));
 	aargv[0] = strdup(testlib_built("agent/prealloc-agentd"));
 	if (testlib_daemon_start(&f->policyd, plog, "policyd.ready", pargv) ||
@@ -307,7 +297,7 @@ test_preallocctl__bad_datavolume_file_names_its_position(void **state)
 	char dv[700], bad[700], *err = NULL;
 
 	fresh(bad, sizeof(bad), "bad.yaml");
-	write_text(bad,
+	testlib_write_text(bad,
 	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
 	    "kind: DataVolume\n"
 	    "spec: [\n");
@@ -398,7 +388,7 @@ test_preallocctl__dash_f_dash_reads_standard_input(void **state)
 	free(out);
 	// A broken one is named "<stdin>", with its line and column.
 	fresh(bad, sizeof(bad), "bad.yaml");
-	write_text(bad,
+	testlib_write_text(bad,
 	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
 	    "kind: DataVolume\n"
 	    "spec: [\n");
@@ -415,7 +405,7 @@ test_preallocctl__dash_f_dash_reads_standard_input(void **state)
 	free(err);
 	// config check and apply read FILE '-' the same way.
 	fresh(cfg, sizeof(cfg), "cfg.yaml");
-	write_text(cfg, config_yaml);
+	testlib_write_text(cfg, config_yaml);
 	assert_int_equal(
 	    run(&out, NULL, "config check - -o json <'%s'", cfg), 0);
 	root = ctltest_json(out);
@@ -476,13 +466,13 @@ test_preallocctl__config_check_works_with_no_daemon(void **state)
 	char        good[700], bad[700], typo[700], *out = NULL, *err = NULL;
 
 	fresh(good, sizeof(good), "good.yaml");
-	write_text(good, config_yaml);
+	testlib_write_text(good, config_yaml);
 	assert_int_equal(
 	    run(&out, NULL, "%s config check '%s'", nowhere, good), 0);
 	ctltest_assert_has(out, "Valid:");
 	free(out);
 	fresh(bad, sizeof(bad), "bad.yaml");
-	write_text(bad,
+	testlib_write_text(bad,
 	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
 	    "kind: CDIConfig\n"
 	    "metadata:\n"
@@ -497,7 +487,7 @@ test_preallocctl__config_check_works_with_no_daemon(void **state)
 	free(err);
 	// An unknown field warns; with --strict it is an error.
 	fresh(typo, sizeof(typo), "typo.yaml");
-	write_text(typo,
+	testlib_write_text(typo,
 	    "apiVersion: cdi.kubevirt.io/v1beta1\n"
 	    "kind: CDIConfig\n"
 	    "metadata:\n"
@@ -564,7 +554,7 @@ test_preallocctl__config_apply_changes_the_next_decision(void **state)
 	    "      gold: true\n%s",
 	    strstr(config_yaml, "  filesystemOverhead:"));
 	fresh(cfg, sizeof(cfg), "gold.yaml");
-	write_text(cfg, yaml);
+	testlib_write_text(cfg, yaml);
 	assert_int_equal(
 	    run(&out, NULL, "%s config apply '%s' --generation %lld --strict",
 	        fx.urls, cfg, (long long) gen0),
@@ -1027,9 +1017,9 @@ test_preallocctl__readme_command_lines_run_as_written(void **state)
 	readme = ctltest_slurp(path);
 	// The files its lines name, in the directory they run in.
 	snprintf(path, sizeof(path), "%s/datavolume.yaml", fx.dir);
-	write_text(path, dvtest_yaml(yaml, sizeof(yaml), &spec));
+	testlib_write_text(path, dvtest_yaml(yaml, sizeof(yaml), &spec));
 	snprintf(path, sizeof(path), "%s/cdiconfig.yaml", fx.dir);
-	write_text(path, config_yaml);
+	testlib_write_text(path, config_yaml);
 	snprintf(path, sizeof(path), "%s/disk.raw", fx.dir);
 	assert_int_equal(testlib_write_random(path, 0, MiB, 3), 0);
 	assert_non_null(getcwd(cwd, sizeof(cwd)));

@@ -40,16 +40,6 @@ typedef struct fixture {
 
 static fixture fx;
 
-static void
-write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 static int
 start_daemons(fixture *f)
 {
@@ -67,7 +57,7 @@ start_daemons(fixture *f)
 	    f->dir);
 	snprintf(
 	    f->agent_url, sizeof(f->agent_url), "ipc://%s/agent.sock", f->dir);
-	write_text(config, config_yaml);
+	testlib_write_text(config, config_yaml);
 	pargv[0] = strdup(testlib_built("service/prealloc-policyd"));
 	aargv[0] = strdup(testlib_built("agent/prealloc-agentd"));
 	if (testlib_daemon_start(&f->policyd, plog, "policyd.ready", pargv) ||

@@ -157,6 +157,16 @@ testlib_sha256(char hex[65], const char *path)
 	return rc;
 }
 
+void
+testlib_write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
 int
 testlib_write_random(
     const char *path, uint64_t off, uint64_t len, unsigned seed)

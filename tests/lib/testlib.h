@@ -63,6 +63,12 @@ int testlib_sha256(char hex[65], const char *path);
 int testlib_write_random(
     const char *path, uint64_t off, uint64_t len, unsigned seed);
 
+/**
+ * Write @p text to @p path, created or truncated. Fails the test (cmocka)
+ * when it cannot.
+ */
+void testlib_write_text(const char *path, const char *text);
+
 /** @return monotonic time in nanoseconds. */
 uint64_t testlib_now_ns(void);
 
