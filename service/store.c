@@ -241,12 +241,39 @@ store_make_dir(const store *s)
 	}
 }
 
+// ApplyConfig writes a new file over the config's name. Where that name
+// is a link, the write would replace the link: in kubelet's ConfigMap
+// layout (NAME -> ..data/NAME, ..data -> ..<version>), the next update of
+// the ConfigMap would then never reach the daemon. Refuse instead, and
+// name what to change.
+static int
+store_check_writable_layout(const store *s, pa_err *err)
+{
+	char        data[PATH_MAX + 8];
+	struct stat st;
+
+	snprintf(data, sizeof(data), "%s/..data", s->dir);
+	if (lstat(data, &st) == 0 && S_ISLNK(st.st_mode))
+		return pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "config %s is a Kubernetes ConfigMap mount (%s): change "
+		    "the ConfigMap instead, which every replica reads",
+		    s->path, data);
+	if (lstat(s->path, &st) == 0 && S_ISLNK(st.st_mode))
+		return pa_err_set(err, PA_FAILED_PRECONDITION,
+		    "config %s is a symbolic link: writing it would replace "
+		    "the link; change what it points to instead",
+		    s->path);
+	return PA_OK;
+}
+
 static int
 store_persist(store *s, const char *buf, size_t len, pa_err *err)
 {
 	char tmp[PATH_MAX + 16];
 	int  fd = -1, dfd = -1, rc = PA_OK;
 
+	if ((rc = store_check_writable_layout(s, err)) != PA_OK)
+		return rc;
 	if (store_make_dir(s) != 0)
 		return pa_err_errno(err, errno, "make %s", s->dir);
 	snprintf(tmp, sizeof(tmp), "%s" STORE_TEMP_SUFFIX "XXXXXX", s->path);

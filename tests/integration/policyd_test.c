@@ -594,6 +594,53 @@ test_policyd__apply_to_read_only_file_is_failed_precondition(void **state)
 	expect(f->cli, UNSET, "fast", 1, "storageClass");
 }
 
+// Applied over kubelet's layout, the new file would replace the
+// cdiconfig.yaml link and no later ConfigMap update would reach the
+// daemon: refused, naming the ConfigMap, with the layout left whole. A
+// plain symlinked config is refused too, the link kept.
+static void
+test_policyd__apply_to_a_configmap_mount_or_a_link_is_refused(void **state)
+{
+	fixture    *f   = *state;
+	apply_resp *a   = NULL;
+	pa_err      err = PA_ERR_INIT;
+	char        p[700], *link = NULL;
+	const char *other = "apiVersion: cdi.kubevirt.io/v1beta1\n"
+	                    "kind: CDIConfig\n"
+	                    "spec:\n"
+	                    "  preallocation:\n"
+	                    "    global: true\n";
+
+	assert_int_equal(
+	    testlib_run("cd '%s' && mkdir ..t1 && "
+	                "ln -s ..t1 ..data && "
+	                "ln -s ..data/cdiconfig.yaml cdiconfig.yaml",
+	        f->dir),
+	    0);
+	snprintf(p, sizeof(p), "%s/..t1/cdiconfig.yaml", f->dir);
+	write_file(p, config_a);
+	assert_int_equal(start_daemon(f, NULL), 0);
+	connect_client(f, f->ipc);
+	assert_int_equal(
+	    apply(f->cli, other, 0, &a, &err), PA_FAILED_PRECONDITION);
+	assert_non_null(strstr(err.msg, "ConfigMap"));
+	assert_non_null(strstr(err.msg, "..data"));
+	assert_int_equal(testlib_capture(&link, "readlink '%s'", f->config), 0);
+	assert_string_equal(link, "..data/cdiconfig.yaml\n");
+	free(link);
+	expect(f->cli, UNSET, "fast", 1, "storageClass");
+	// Without ..data: a link of any other kind.
+	assert_int_equal(testlib_run("rm '%s/..data'", f->dir), 0);
+	assert_int_equal(
+	    testlib_run("ln -sfn ..t1/cdiconfig.yaml '%s'", f->config), 0);
+	assert_int_equal(
+	    apply(f->cli, other, 0, &a, &err), PA_FAILED_PRECONDITION);
+	assert_non_null(strstr(err.msg, "symbolic link"));
+	assert_int_equal(testlib_capture(&link, "readlink '%s'", f->config), 0);
+	assert_string_equal(link, "..t1/cdiconfig.yaml\n");
+	free(link);
+}
+
 static void
 test_policyd__metrics_count_requests_and_decisions(void **state)
 {
@@ -1147,6 +1194,7 @@ main(int argc, char **argv)
 		T(test_policyd__broken_file_keeps_last_good),
 		T(test_policyd__config_removed_and_restored_clears_the_error),
 		T(test_policyd__configmap_symlink_swap),
+		T(test_policyd__apply_to_a_configmap_mount_or_a_link_is_refused),
 		T(test_policyd__sighup_reloads),
 		T(test_policyd__apply_config_with_generations),
 		T(test_policyd__apply_over_tcp_is_permission_denied),
