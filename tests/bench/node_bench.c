@@ -522,7 +522,7 @@ main(int argc, char **argv)
 	}
 	// The loop device's I/O goes to the disk, not to the page cache of
 	// its backing file: what the neighbour reads must reach the disk.
-	if (testlib_run("losetup --direct-io=on %s", e.lf->dev) != 0)
+	if (loopfs_direct_io(e.lf) != 0)
 		printf("node_bench: %s: no direct I/O to its backing file; the "
 		       "neighbour's reads may hit the page cache\n",
 		    e.lf->dev);

@@ -292,3 +292,11 @@ loopfs_exit_status(int failed)
 		return failed;
 	return loopfs_skips > 0 ? TESTLIB_SKIP_EXIT : 0;
 }
+
+int
+loopfs_direct_io(const struct loopfs *lf)
+{
+	if (lf->dev[0] == '\0')
+		return -1;
+	return testlib_run("losetup --direct-io=on %s", lf->dev) == 0 ? 0 : -1;
+}

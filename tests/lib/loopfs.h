@@ -37,6 +37,13 @@ struct loopfs {
 int loopfs_new(
     struct loopfs **out, char why[256], const char *fstype, uint64_t size);
 
+/**
+ * Have @p lf's loop device read and write its backing file with direct
+ * I/O, so that what a benchmark times reaches the disk and not the page
+ * cache of the image. @return 0, or -1 where the kernel refuses.
+ */
+int loopfs_direct_io(const struct loopfs *lf);
+
 /** Mount @p lf again after loopfs_umount(). @return 0 or -1. */
 int loopfs_mount(struct loopfs *lf);
 
