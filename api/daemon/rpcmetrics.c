@@ -20,6 +20,7 @@ rpcmetrics_collect(void *arg)
 	// A counter the server keeps; set, not added, at render.
 	metrics_set(r->refused, "", (double) st.conns_refused);
 	metrics_set(r->restarts, "", (double) st.listener_restarts);
+	metrics_set(r->tls_reloads, "", (double) st.tls_reloads);
 }
 
 int
@@ -47,9 +48,13 @@ rpcmetrics_init(rpcmetrics *out, metrics *m, pa_err *err)
 	    metrics_counter(m, "prealloc_rpc_listener_restarts_total",
 	        "RPC listeners that stopped accepting and were started again",
 	        NULL);
+	out->tls_reloads = metrics_counter(m, "prealloc_rpc_tls_reloads_total",
+	    "Renewed TLS certificates loaded by the tls+tcp:// listeners",
+	    NULL);
 	if (out->requests == NULL || out->latency == NULL ||
 	    out->conns == NULL || out->refused == NULL ||
-	    out->max_conns == NULL || out->restarts == NULL)
+	    out->max_conns == NULL || out->restarts == NULL ||
+	    out->tls_reloads == NULL)
 		return pa_err_set(err, PA_RESOURCE_EXHAUSTED, "out of memory");
 	return metrics_collector(m, rpcmetrics_collect, out, err);
 }
@@ -63,6 +68,7 @@ rpcmetrics_attach(rpcmetrics *r, rpc_server *srv, unsigned max_conns)
 	metrics_add(r->conns, "", 0);
 	metrics_add(r->refused, "", 0);
 	metrics_add(r->restarts, "", 0);
+	metrics_add(r->tls_reloads, "", 0);
 }
 
 void

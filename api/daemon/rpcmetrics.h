@@ -14,10 +14,11 @@ typedef struct rpcmetrics {
 	metrics_family
 	    *latency;          // prealloc_rpc_request_duration_seconds{method}
 	metrics_family *conns; // prealloc_rpc_connections
-	metrics_family *refused;   // prealloc_rpc_connections_refused_total
-	metrics_family *restarts;  // prealloc_rpc_listener_restarts_total
-	metrics_family *max_conns; // prealloc_rpc_max_connections
-	rpc_server     *srv;       // set by rpcmetrics_attach(); borrowed
+	metrics_family *refused;     // prealloc_rpc_connections_refused_total
+	metrics_family *restarts;    // prealloc_rpc_listener_restarts_total
+	metrics_family *tls_reloads; // prealloc_rpc_tls_reloads_total
+	metrics_family *max_conns;   // prealloc_rpc_max_connections
+	rpc_server     *srv;         // set by rpcmetrics_attach(); borrowed
 } rpcmetrics;
 
 /**

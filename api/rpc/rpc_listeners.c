@@ -39,6 +39,18 @@
 // A restart that keeps failing is logged once, then every this many
 // tries (one a look: every 10 s).
 #define GUARD_LOG_EVERY 50
+// The TLS files are looked at every this many looks (once a second).
+#define GUARD_TLS_EVERY 5
+
+// What a TLS file is now: a change of any of these is a renewal (kubelet
+// swaps a Secret's files by a symlink, which stat follows).
+typedef struct tls_stamp {
+	dev_t           dev;
+	ino_t           ino;
+	off_t           size;
+	struct timespec mtime;
+	bool            present;
+} tls_stamp;
 
 typedef struct listener_slot {
 	nng_listener l;
@@ -54,7 +66,10 @@ struct rpc_listeners {
 	nng_socket             sock;
 	const rpc_server_opts *opts;
 	nng_tls_config        *tls;
-	pthread_mutex_t        mtx; // guards slots, n and restarts
+	tls_stamp              tls_loaded[3]; // cert, key, ca of ls->tls
+	tls_stamp              tls_tried[3];  // of the last reload tried
+	uint64_t               tls_reloads;   // under mtx
+	pthread_mutex_t        mtx;           // guards slots, n and restarts
 	listener_slot          slots[RPC_LISTENERS_MAX];
 	unsigned               n;
 	uint64_t               restarts;
@@ -82,6 +97,39 @@ rpc_listeners_new(rpc_listeners **out, nng_socket sock,
 	return PA_OK;
 }
 
+// ---- TLS files ----
+
+static void
+tls_stamps(tls_stamp out[3], const rpc_tls_files *f)
+{
+	const char *paths[3] = { f->cert, f->key, f->ca };
+
+	memset(out, 0, 3 * sizeof(*out));
+	for (int i = 0; i < 3; i++) {
+		struct stat st;
+
+		if (paths[i] == NULL || stat(paths[i], &st) != 0)
+			continue;
+		out[i] = (tls_stamp) { .dev = st.st_dev,
+			.ino                = st.st_ino,
+			.size               = st.st_size,
+			.mtime              = st.st_mtim,
+			.present            = true };
+	}
+}
+
+static bool
+tls_stamps_equal(const tls_stamp a[3], const tls_stamp b[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (a[i].present != b[i].present || a[i].dev != b[i].dev ||
+		    a[i].ino != b[i].ino || a[i].size != b[i].size ||
+		    a[i].mtime.tv_sec != b[i].mtime.tv_sec ||
+		    a[i].mtime.tv_nsec != b[i].mtime.tv_nsec)
+			return false;
+	return true;
+}
+
 // ---- opening one listener ----
 
 static int
@@ -89,10 +137,13 @@ listener_set_tls(rpc_listeners *ls, nng_listener l, pa_err *err)
 {
 	int rc;
 
-	if (ls->tls == NULL &&
-	    (rc = rpc_tls_server_config(&ls->tls, &ls->opts->tls, err)) !=
-	        PA_OK)
-		return rc;
+	if (ls->tls == NULL) {
+		tls_stamps(ls->tls_loaded, &ls->opts->tls);
+		memcpy(ls->tls_tried, ls->tls_loaded, sizeof(ls->tls_tried));
+		if ((rc = rpc_tls_server_config(
+		         &ls->tls, &ls->opts->tls, err)) != PA_OK)
+			return rc;
+	}
 	if (nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, ls->tls) != 0)
 		return pa_err_set(
 		    err, PA_INVALID_ARGUMENT, "cannot set TLS on the listener");
@@ -433,6 +484,49 @@ guard_restart(rpc_listeners *ls, unsigned i, const char *why)
 		    err.msg, failures, GUARD_PERIOD_MS);
 }
 
+// A renewed certificate (cert-manager, or a Secret updated by hand):
+// checked as at start (the key is the certificate's, which is valid
+// now), then every tls+tcp:// listener listens again with it. Its
+// connections close with the old listener and clients dial again; a
+// renewal that does not check out is logged, and the old certificate
+// stays until the files change again.
+static void
+guard_tls(rpc_listeners *ls)
+{
+	tls_stamp       now[3];
+	nng_tls_config *cfg = NULL, *old;
+	pa_err          err = PA_ERR_INIT;
+	unsigned        n;
+
+	if (ls->tls == NULL)
+		return;
+	tls_stamps(now, &ls->opts->tls);
+	if (tls_stamps_equal(now, ls->tls_loaded) ||
+	    tls_stamps_equal(now, ls->tls_tried))
+		return;
+	memcpy(ls->tls_tried, now, sizeof(now));
+	if (rpc_tls_server_config(&cfg, &ls->opts->tls, &err) != PA_OK) {
+		pa_log(PA_LOG_ERROR, "rpc.tls_reload_failed",
+		    "code=%s msg=\"%s\" keeps=\"the certificate loaded "
+		    "before\"",
+		    pa_status_name(err.code), err.msg);
+		return;
+	}
+	old     = ls->tls;
+	ls->tls = cfg; // what the restarts below listen with
+	memcpy(ls->tls_loaded, now, sizeof(now));
+	pthread_mutex_lock(&ls->mtx);
+	n = ls->n;
+	ls->tls_reloads++;
+	pthread_mutex_unlock(&ls->mtx);
+	for (unsigned i = 0; i < n; i++)
+		if (rpc_tls_url(ls->slots[i].url))
+			guard_restart(ls, i, "\"its certificate was renewed\"");
+	nng_tls_config_free(old); // each old listener held its own
+	pa_log(PA_LOG_INFO, "rpc.tls_reloaded", "cert=%s",
+	    ls->opts->tls.cert != NULL ? ls->opts->tls.cert : "-");
+}
+
 static uint64_t
 guard_stat(nng_stat *listener, const char *name)
 {
@@ -487,7 +581,9 @@ guard_loop(void *arg)
 	nng_stat      *root;
 	int            nrv;
 
-	while (!guard_sleep(ls, GUARD_PERIOD_MS)) {
+	for (unsigned look = 1; !guard_sleep(ls, GUARD_PERIOD_MS); look++) {
+		if (look % GUARD_TLS_EVERY == 0)
+			guard_tls(ls);
 		if ((nrv = nng_stats_get(&root)) != 0) {
 			pa_log(PA_LOG_WARN, "rpc.listener_guard_off",
 			    "msg=\"no nng statistics: %s\"", nng_strerror(nrv));
@@ -531,6 +627,17 @@ rpc_listeners_restarts(rpc_listeners *ls)
 
 	pthread_mutex_lock(&ls->mtx);
 	n = ls->restarts;
+	pthread_mutex_unlock(&ls->mtx);
+	return n;
+}
+
+uint64_t
+rpc_listeners_tls_reloads(rpc_listeners *ls)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&ls->mtx);
+	n = ls->tls_reloads;
 	pthread_mutex_unlock(&ls->mtx);
 	return n;
 }

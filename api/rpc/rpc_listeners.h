@@ -72,6 +72,15 @@ void rpc_listeners_stop(rpc_listeners *ls);
 uint64_t rpc_listeners_restarts(rpc_listeners *ls);
 
 /**
+ * @return how many times the guard has loaded renewed TLS files and
+ * started the tls+tcp:// listeners again with them. It looks at the
+ * files' identity (device, inode, size, mtime, through symlinks) once a
+ * second; renewed files are checked as at start, and files that do not
+ * check out are logged (rpc.tls_reload_failed) and not loaded.
+ */
+uint64_t rpc_listeners_tls_reloads(rpc_listeners *ls);
+
+/**
  * Stop the guard and free the table and its TLS configuration. Close the
  * socket first (that closes the listeners); NULL is a no-op.
  */

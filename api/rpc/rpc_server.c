@@ -827,6 +827,7 @@ rpc_server_get_stats(rpc_server_stats *out, rpc_server *s)
 
 	rpc_conns_counts(s->conns, &st.conns, &st.conns_refused);
 	st.listener_restarts = rpc_listeners_restarts(s->lst);
+	st.tls_reloads       = rpc_listeners_tls_reloads(s->lst);
 	*out                 = st;
 }
 

@@ -156,6 +156,7 @@ typedef struct rpc_server_stats {
 	                            // refused and idle connections evicted
 	uint64_t listener_restarts; // listeners that stopped accepting and
 	                            // were started again (rpc_listeners.h)
+	uint64_t tls_reloads;       // renewed TLS files loaded
 } rpc_server_stats;
 
 /**

@@ -354,6 +354,113 @@ test_listen__expired_tls_certificate_fails_the_start(void **state)
 	assert_start_failed(rc, out, want);
 }
 
+// The SHA-256 fingerprint of the certificate tls+tcp://127.0.0.1:@p port
+// presents, as openssl s_client sees it, into @p fp ("" when none).
+static void
+served_fingerprint(char *fp, size_t size, const char *port)
+{
+	char *out = NULL;
+
+	fp[0] = '\0';
+	if (testlib_capture(&out,
+	        "openssl s_client -connect 127.0.0.1:%s -CAfile '%s/ca.crt' "
+	        "-cert '%s/client.crt' -key '%s/client.key' </dev/null "
+	        "2>/dev/null | openssl x509 -noout -fingerprint -sha256",
+	        port, certs, certs, certs) == 0)
+		snprintf(fp, size, "%s", out);
+	free(out);
+}
+
+static void
+file_fingerprint(char *fp, size_t size, const char *name)
+{
+	char *out = NULL;
+
+	assert_int_equal(testlib_capture(&out,
+	                     "openssl x509 -in '%s/%s.crt' -noout -fingerprint "
+	                     "-sha256",
+	                     certs, name),
+	    0);
+	snprintf(fp, size, "%s", out);
+	free(out);
+}
+
+// Wait up to 10 s for the daemon to serve the certificate whose
+// fingerprint is @p want.
+static bool
+await_served(const char *port, const char *want)
+{
+	char fp[200];
+
+	for (int i = 0; i < 100; i++) {
+		served_fingerprint(fp, sizeof(fp), port);
+		if (strcmp(fp, want) == 0)
+			return true;
+		usleep(100 * 1000);
+	}
+	return false;
+}
+
+// kubelet's layout of a Secret: NAME -> ..data/NAME, ..data -> ..vN.
+static void
+secret_write(const char *dir, int v, const char *crt, const char *key)
+{
+	assert_int_equal(
+	    testlib_run(
+	        "mkdir -p '%s/..v%d' && "
+	        "cp '%s/%s.crt' '%s/..v%d/tls.crt' && "
+	        "cp '%s/%s.key' '%s/..v%d/tls.key' && cd '%s' && "
+	        "ln -sfn ..v%d ..data_tmp && mv -T ..data_tmp ..data && "
+	        "{ [ -L tls.crt ] || ln -s ..data/tls.crt tls.crt; } && "
+	        "{ [ -L tls.key ] || ln -s ..data/tls.key tls.key; }",
+	        dir, v, certs, crt, dir, v, certs, key, dir, v, dir, v),
+	    0);
+}
+
+// cert-manager renews a Secret and kubelet swaps its files: new
+// connections get the new certificate with no restart, and a renewal
+// whose key is not its certificate's is refused while the old one stays.
+static void
+test_listen__renewed_certificate_is_loaded_without_a_restart(void **state)
+{
+	fixture *f = *state;
+	char     tls[700], crt[800], key[800], ca[800], log[800], url[300];
+	char     fp_server[200], fp_client[200], fp[200], *port;
+	char *argv[] = { (char *) policyd(), "--config", f->config, "--listen",
+		"tls+tcp://127.0.0.1:0", "--tls-cert", crt, "--tls-key", key,
+		"--tls-ca", ca, "--http", "none", NULL };
+
+	snprintf(tls, sizeof(tls), "%s/tls", f->dir);
+	snprintf(crt, sizeof(crt), "%s/tls.crt", tls);
+	snprintf(key, sizeof(key), "%s/tls.key", tls);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", certs);
+	snprintf(log, sizeof(log), "%s/policyd.log", f->dir);
+	secret_write(tls, 1, "server", "server");
+	assert_int_equal(
+	    testlib_daemon_start(&f->a, log, "policyd.ready", argv), 0);
+	assert_int_equal(testlib_daemon_log_value(&f->a, "policyd.listening",
+	                     "url", url, sizeof(url)),
+	    0);
+	assert_non_null(port = strrchr(url, ':'));
+	port++;
+	file_fingerprint(fp_server, sizeof(fp_server), "server");
+	file_fingerprint(fp_client, sizeof(fp_client), "client");
+	assert_true(await_served(port, fp_server));
+	// A renewal that does not check out: logged, the old one kept.
+	secret_write(tls, 2, "client", "server");
+	assert_int_equal(
+	    testlib_daemon_wait_log(&f->a, "event=rpc.tls_reload_failed", 5000),
+	    0);
+	served_fingerprint(fp, sizeof(fp), port);
+	assert_string_equal(fp, fp_server);
+	// A good one: served on the same port, the daemon never restarted.
+	secret_write(tls, 3, "client", "client");
+	assert_int_equal(
+	    testlib_daemon_wait_log(&f->a, "event=rpc.tls_reloaded", 5000), 0);
+	assert_true(await_served(port, fp_client));
+	assert_int_equal(testlib_daemon_count_log(&f->a, "policyd.ready"), 1);
+}
+
 #define T(name) \
 	cmocka_unit_test_setup_teardown(name, listen_setup, listen_teardown)
 
@@ -371,6 +478,7 @@ main(void)
 		T(test_listen__unsafe_directory_fails_the_start),
 		T(test_listen__wrong_tls_key_fails_the_start),
 		T(test_listen__expired_tls_certificate_fails_the_start),
+		T(test_listen__renewed_certificate_is_loaded_without_a_restart),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -495,11 +495,12 @@ test_rpc_server__stats_count_open_connections(void **state)
 {
 	fixture         *f     = *state;
 	rpc_client      *other = NULL;
-	rpc_server_stats st    = { 9, 9, 9 };
+	rpc_server_stats st    = { 9, 9, 9, 9 };
 
 	rpc_server_get_stats(&st, f->srv.srv);
 	assert_int_equal(st.conns, 1); // the fixture's client
 	assert_int_equal(st.conns_refused, 0);
+	assert_int_equal(st.tls_reloads, 0);
 	assert_int_equal(rpc_client_new(&other, f->srv.url, NULL, NULL), PA_OK);
 	assert_int_equal(
 	    rpctest_echo(other, "x", "", 2000, NULL, 0, NULL), PA_OK);
